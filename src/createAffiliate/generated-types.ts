@@ -1,0 +1,75 @@
+// Generated file. DO NOT MODIFY IT BY HAND.
+
+export interface Payload {
+  /**
+   * The affiliate's email address. Refersion allows one affiliate per email.
+   */
+  email: string
+  /**
+   * The affiliate's first name. When empty, the first word of Name is used.
+   */
+  firstName?: string
+  /**
+   * The affiliate's last name. When empty, everything after the first word of Name is used.
+   */
+  lastName?: string
+  /**
+   * Full name, used for whichever of First Name and Last Name is empty (first word → first name, the rest → last name).
+   */
+  name?: string
+  /**
+   * The affiliate's postal address. Country may be a two- or three-letter code or an English name; it is sent as one of the two-letter codes Refersion accepts, or left out when it cannot be converted.
+   */
+  address?: {
+    street?: string
+    city?: string
+    state?: string
+    postalCode?: string
+    country?: string
+    [k: string]: unknown
+  }
+  /**
+   * The affiliate's company name.
+   */
+  company?: string
+  /**
+   * The affiliate's phone number.
+   */
+  phone?: string
+  /**
+   * Password for the affiliate's Refersion login: 9–72 characters with an upper-case letter, a lower-case letter, a digit and a symbol, no character more than 3 times in a row, not the email. Leave empty to generate a strong random password for each new affiliate (they can reset it from the Refersion login page).
+   */
+  password?: string
+  /**
+   * Status of a new affiliate: PENDING (awaiting your approval) or ACTIVE. Not changed on updates.
+   */
+  status?: 'PENDING' | 'ACTIVE'
+  /**
+   * The Refersion offer ID to assign. Empty: the account's default offer.
+   */
+  offer?: string
+  /**
+   * Whether Refersion e-mails a welcome message to a newly created affiliate.
+   */
+  sendWelcome?: boolean
+  /**
+   * The PayPal address Refersion pays commissions to.
+   */
+  paypalEmail?: string
+  /**
+   * A coupon code that credits conversions to this affiliate.
+   */
+  conversionTriggerCoupon?: string
+  /**
+   * Your own ID for the affiliate, stored in Refersion. Defaults to the Segment userId; deletion requests use it to find the affiliate.
+   */
+  uniqueMerchantId?: string
+  /**
+   * Send events in batches: each event still gets its own result, and requests run concurrently. Recommended.
+   */
+  enable_batching?: boolean
+  /**
+   * Maximum events per batch (up to 100). The default, 50, matches the 50 ids Refersion accepts per status change.
+   */
+  batch_size?: number
+}

@@ -1,0 +1,139 @@
+import type { ActionDefinition } from '@segment/actions-core'
+import { buildNewAffiliate, upsertAffiliate } from '../lib/affiliates'
+import { batchFields, createAffiliatesInBatch } from '../lib/batch'
+import { RefersionClient } from '../lib/client'
+import { secretOf } from '../lib/auth'
+import type { Settings } from '../generated-types'
+import type { Payload } from './generated-types'
+
+/** `A`, else `B` — the mapping-kit fallback form Segment's validator accepts. */
+const fallback = (a: string, b: object | string) => ({
+  '@if': { exists: { '@path': a }, then: { '@path': a }, else: typeof b === 'string' ? { '@path': b } : b }
+})
+
+const action: ActionDefinition<Settings, Payload> = {
+  title: 'Create Affiliate',
+  description:
+    'Creates a Refersion affiliate from an identify call. A repeated identify for an email that already has an ' +
+    'affiliate updates that affiliate instead of failing or creating a duplicate.',
+  defaultSubscription: 'type = "identify"',
+  fields: {
+    email: {
+      label: 'Email',
+      description: "The affiliate's email address. Refersion allows one affiliate per email.",
+      type: 'string',
+      format: 'email',
+      required: true,
+      default: fallback('$.traits.email', fallback('$.email', '$.context.traits.email'))
+    },
+    firstName: {
+      label: 'First Name',
+      description: "The affiliate's first name. When empty, the first word of Name is used.",
+      type: 'string',
+      default: fallback('$.traits.firstName', '$.traits.first_name')
+    },
+    lastName: {
+      label: 'Last Name',
+      description: "The affiliate's last name. When empty, everything after the first word of Name is used.",
+      type: 'string',
+      default: fallback('$.traits.lastName', '$.traits.last_name')
+    },
+    name: {
+      label: 'Name',
+      description:
+        'Full name, used for whichever of First Name and Last Name is empty (first word → first name, the rest → last name).',
+      type: 'string',
+      default: { '@path': '$.traits.name' }
+    },
+    address: {
+      label: 'Address',
+      description:
+        "The affiliate's postal address. Country may be a two- or three-letter code or an English name; it is sent " +
+        'as one of the two-letter codes Refersion accepts, or left out when it cannot be converted.',
+      type: 'object',
+      additionalProperties: true,
+      properties: {
+        street: { label: 'Street', type: 'string' },
+        city: { label: 'City', type: 'string' },
+        state: { label: 'State', type: 'string' },
+        postalCode: { label: 'Postal Code', type: 'string' },
+        country: { label: 'Country', type: 'string' }
+      },
+      default: {
+        street: { '@path': '$.traits.address.street' },
+        city: { '@path': '$.traits.address.city' },
+        state: { '@path': '$.traits.address.state' },
+        postalCode: fallback('$.traits.address.postalCode', '$.traits.address.postal_code'),
+        country: { '@path': '$.traits.address.country' }
+      }
+    },
+    company: {
+      label: 'Company',
+      description: "The affiliate's company name.",
+      type: 'string',
+      default: fallback('$.traits.company.name', '$.traits.company')
+    },
+    phone: {
+      label: 'Phone',
+      description: "The affiliate's phone number.",
+      type: 'string',
+      default: { '@path': '$.traits.phone' }
+    },
+    password: {
+      label: 'Password',
+      description:
+        "Password for the affiliate's Refersion login: 9–72 characters with an upper-case letter, a lower-case letter, " +
+        'a digit and a symbol, no character more than 3 times in a row, not the email. Leave empty to generate a ' +
+        'strong random password for each new affiliate (they can reset it from the Refersion login page).',
+      type: 'password'
+    },
+    status: {
+      label: 'Status',
+      description: 'Status of a new affiliate: PENDING (awaiting your approval) or ACTIVE. Not changed on updates.',
+      type: 'string',
+      choices: [
+        { label: 'Pending', value: 'PENDING' },
+        { label: 'Active', value: 'ACTIVE' }
+      ],
+      default: 'PENDING'
+    },
+    offer: {
+      label: 'Offer ID',
+      description: "The Refersion offer ID to assign. Empty: the account's default offer.",
+      type: 'string'
+    },
+    sendWelcome: {
+      label: 'Send Welcome Email',
+      description: 'Whether Refersion e-mails a welcome message to a newly created affiliate.',
+      type: 'boolean',
+      default: false
+    },
+    paypalEmail: {
+      label: 'PayPal Email',
+      description: 'The PayPal address Refersion pays commissions to.',
+      type: 'string'
+    },
+    conversionTriggerCoupon: {
+      label: 'Conversion Trigger Coupon',
+      description: 'A coupon code that credits conversions to this affiliate.',
+      type: 'string'
+    },
+    uniqueMerchantId: {
+      label: 'Unique Merchant ID',
+      description:
+        'Your own ID for the affiliate, stored in Refersion. Defaults to the Segment userId; deletion requests use it to find the affiliate.',
+      type: 'string',
+      default: { '@path': '$.userId' }
+    },
+    ...batchFields
+  },
+  perform: async (request, { payload, settings }) => {
+    const body = buildNewAffiliate(payload)
+    return upsertAffiliate(new RefersionClient(request, secretOf(settings.apiKey)), body)
+  },
+  performBatch: async (request, { payload, settings }) => {
+    return createAffiliatesInBatch(new RefersionClient(request, secretOf(settings.apiKey)), payload)
+  }
+}
+
+export default action

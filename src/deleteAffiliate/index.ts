@@ -1,0 +1,67 @@
+import type { ActionDefinition } from '@segment/actions-core'
+import { removalStatus, removeAffiliate } from '../lib/affiliates'
+import { batchFields, removeAffiliatesInBatch } from '../lib/batch'
+import { RefersionClient } from '../lib/client'
+import { secretOf } from '../lib/auth'
+import type { Settings } from '../generated-types'
+import type { Payload } from './generated-types'
+
+const action: ActionDefinition<Settings, Payload> = {
+  title: 'Delete Affiliate',
+  description:
+    'Removes a Refersion affiliate. Refersion has no hard delete: the affiliate is set to DISABLED (or DENIED), ' +
+    'which stops its links and commissions. The affiliate is found by ID or code, else by exact email, else by userId.',
+  defaultSubscription: 'type = "delete"',
+  fields: {
+    affiliateId: {
+      label: 'Affiliate ID',
+      description: 'A Refersion affiliate ID (numeric) or affiliate code. When set, Email and User ID are not used.',
+      type: 'string'
+    },
+    email: {
+      label: 'Email',
+      description: "The affiliate's email; only an affiliate with exactly this email (any case) is changed.",
+      type: 'string',
+      default: {
+        '@if': {
+          exists: { '@path': '$.traits.email' },
+          then: { '@path': '$.traits.email' },
+          else: {
+            '@if': {
+              exists: { '@path': '$.email' },
+              then: { '@path': '$.email' },
+              else: { '@path': '$.context.traits.email' }
+            }
+          }
+        }
+      }
+    },
+    userId: {
+      label: 'User ID',
+      description:
+        'Used when no email is mapped: the affiliate whose Unique Merchant ID (set from userId on create) or email equals it.',
+      type: 'string',
+      default: { '@path': '$.userId' }
+    },
+    status: {
+      label: 'Status',
+      description: 'The status that removes the affiliate: DISABLED (default) or DENIED.',
+      type: 'string',
+      choices: [
+        { label: 'Disabled', value: 'DISABLED' },
+        { label: 'Denied', value: 'DENIED' }
+      ],
+      default: 'DISABLED'
+    },
+    ...batchFields
+  },
+  perform: async (request, { payload, settings }) => {
+    const status = removalStatus(payload.status)
+    return removeAffiliate(new RefersionClient(request, secretOf(settings.apiKey)), payload, status)
+  },
+  performBatch: async (request, { payload, settings }) => {
+    return removeAffiliatesInBatch(new RefersionClient(request, secretOf(settings.apiKey)), payload)
+  }
+}
+
+export default action

@@ -1,0 +1,82 @@
+import { defaultValues, InvalidAuthenticationError } from '@segment/actions-core'
+import type { DestinationDefinition } from '@segment/actions-core'
+import createAffiliate from './createAffiliate'
+import deleteAffiliate from './deleteAffiliate'
+import { removeAffiliate } from './lib/affiliates'
+import { parseApiKey, secretOf } from './lib/auth'
+import { RefersionClient } from './lib/client'
+import type { Settings } from './generated-types'
+
+const destination: DestinationDefinition<Settings> = {
+  name: 'Refersion (Actions)',
+  slug: 'actions-refersion',
+  mode: 'cloud',
+  description:
+    'Create Refersion affiliates from Segment identify calls, keep them up to date on repeated identifies, and ' +
+    'disable them on deletion requests.',
+  authentication: {
+    scheme: 'custom',
+    fields: {
+      apiKey: {
+        label: 'API Key',
+        description:
+          'Your Refersion public key and secret key joined by a dot: publickey.secretkey. Find both in the ' +
+          'Refersion dashboard under Account > Settings > Refersion API.',
+        type: 'password',
+        required: true
+      }
+    },
+    testAuthentication: async (request, { settings }) => {
+      try {
+        await new RefersionClient(request, secretOf(settings.apiKey)).listAffiliates(1, 1)
+      } catch (error) {
+        if (error instanceof InvalidAuthenticationError) {
+          throw new InvalidAuthenticationError(
+            'Refersion rejected this key pair. Copy the public and secret keys again from Account > Settings > ' +
+              'Refersion API and enter them as publickey.secretkey.'
+          )
+        }
+        throw error
+      }
+      return true
+    }
+  },
+  extendRequest: ({ settings }) => {
+    const { publicKey, secretKey } = parseApiKey(settings?.apiKey)
+    return {
+      headers: {
+        'Refersion-Public-Key': publicKey,
+        'Refersion-Secret-Key': secretKey,
+        'Content-Type': 'application/json'
+      }
+    }
+  },
+  presets: [
+    {
+      name: 'Create Affiliate',
+      subscribe: 'type = "identify"',
+      partnerAction: 'createAffiliate',
+      mapping: defaultValues(createAffiliate.fields),
+      type: 'automatic'
+    },
+    {
+      name: 'Delete Affiliate',
+      subscribe: 'type = "delete"',
+      partnerAction: 'deleteAffiliate',
+      mapping: defaultValues(deleteAffiliate.fields),
+      type: 'automatic'
+    }
+  ],
+  // Segment user-deletion requests: the runtime passes only { userId, anonymousId }.
+  onDelete: async (request, { settings, payload }) => {
+    const userId = typeof payload?.userId === 'string' ? payload.userId : undefined
+    const client = new RefersionClient(request, secretOf(settings.apiKey))
+    return removeAffiliate(client, { userId }, 'DISABLED')
+  },
+  actions: {
+    createAffiliate,
+    deleteAffiliate
+  }
+}
+
+export default destination

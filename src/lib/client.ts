@@ -1,0 +1,215 @@
+import { InvalidAuthenticationError, RequestClient } from '@segment/actions-core'
+import { API_KEY_FORMAT } from './auth'
+import {
+  AffiliateNotFoundError,
+  bodyReportsError,
+  errorFromNetwork,
+  errorFromResponse,
+  RefersionApiError,
+  refersionMessages,
+  Scrub
+} from './errors'
+
+export const DEFAULT_BASE_URL = 'https://api.refersion.com/v2'
+export const DEFAULT_TIMEOUT_MS = 10_000
+/** Search pages read at most when looking for an exact match among partial matches. */
+export const MAX_SEARCH_PAGES = 5
+
+/** Refersion's base URL: production unless REFERSION_BASE_URL points elsewhere (local sandbox, tests). */
+export function baseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env.REFERSION_BASE_URL?.trim()
+  return override ? override.replace(/\/+$/, '') : DEFAULT_BASE_URL
+}
+
+function timeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.REFERSION_TIMEOUT_MS)
+  return Number.isFinite(value) && value > 0 ? value : DEFAULT_TIMEOUT_MS
+}
+
+export type AffiliateStatus = 'ACTIVE' | 'PENDING' | 'DISABLED' | 'DENIED'
+
+/** An affiliate as search, get or list describe it: `id` is a code in search results, numeric in get. */
+export interface AffiliateRecord {
+  id: string | number
+  affiliate_code?: string
+  email?: string
+  first_name?: string
+  last_name?: string
+  company_name?: string
+  offer_id?: string | number
+  status?: string
+  unique_merchant_id?: string
+  [key: string]: unknown
+}
+
+export interface CreatedAffiliate {
+  code?: string
+  numericId?: number
+  link?: string
+  message?: string
+}
+
+export interface StatusChangeResult {
+  changed: number[]
+  notChanged: number[]
+}
+
+/** A numeric Refersion id (number or digit string), or undefined for a code or anything else. */
+export function numericId(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value.trim())) {
+    const n = Number(value.trim())
+    return n > 0 ? n : undefined
+  }
+  return undefined
+}
+
+function idsOf(value: unknown): number[] {
+  return Array.isArray(value) ? value.map(numericId).filter((n): n is number => n !== undefined) : []
+}
+
+/**
+ * The one place that talks to Refersion: base URL, timeouts, status and body checks, error mapping,
+ * and the lookups that turn emails and codes into the numeric ids `edit` and `status_change` need.
+ * Headers (the key pair) are added by the destination's `extendRequest`.
+ */
+export class RefersionClient {
+  private readonly scrub: Scrub
+
+  constructor(
+    private readonly request: RequestClient,
+    secretKey?: string
+  ) {
+    this.scrub = secretKey ? (text) => text.split(secretKey).join('<redacted>') : (text) => text
+  }
+
+  /** POSTs a JSON body and returns the parsed answer; throws a typed error for anything but a real success. */
+  async post<T = Record<string, unknown>>(path: string, body: Record<string, unknown>): Promise<T> {
+    let response
+    try {
+      response = await this.request(`${baseUrl()}${path}`, {
+        method: 'POST',
+        json: body,
+        throwHttpErrors: false,
+        timeout: timeoutMs()
+      })
+    } catch (error) {
+      throw errorFromNetwork(path, error, this.scrub) ?? error
+    }
+    const data = (response as unknown as { data?: unknown }).data
+    const status = response.status
+    if (status === 401) {
+      const why = refersionMessages(data).map(this.scrub).join(' ') || 'Unauthorized'
+      throw new InvalidAuthenticationError(
+        `Refersion rejected the API key pair (401: ${why}). Check the API Key setting. ${API_KEY_FORMAT}`
+      )
+    }
+    if (status >= 200 && status < 300 && status !== 204 && !bodyReportsError(data)) {
+      if (data && typeof data === 'object') return data as T
+      // Anything but a JSON object is not an answer Refersion documents for these endpoints.
+      throw new RefersionApiError(
+        this.scrub(`Refersion answered ${status} to ${path} without a JSON body`),
+        502,
+        status,
+        []
+      )
+    }
+    throw errorFromResponse(path, status, data, response.headers.get('retry-after'), this.scrub)
+  }
+
+  /** `POST /affiliate/new`: the code comes back as `id`; the numeric id only inside `message`. */
+  async createAffiliate(body: Record<string, unknown>): Promise<CreatedAffiliate> {
+    const data = await this.post<{ id?: unknown; link?: unknown; message?: unknown }>('/affiliate/new', body)
+    const message = typeof data.message === 'string' ? data.message : undefined
+    const match = message?.match(/affiliate\s+(\d+)/i)
+    return {
+      code: data.id === undefined || data.id === null ? undefined : String(data.id),
+      numericId: match ? Number(match[1]) : numericId(data.id),
+      link: typeof data.link === 'string' ? data.link : undefined,
+      message
+    }
+  }
+
+  /**
+   * `POST /affiliate/search`, reading pages until `accept` picks a result (the keyword matches emails
+   * only partially, so the caller decides what counts). A 422 "could not find" is a miss, not an error.
+   */
+  async findAffiliate(
+    keyword: string,
+    accept: (record: AffiliateRecord) => boolean
+  ): Promise<AffiliateRecord | undefined> {
+    let seen = 0
+    for (let page = 1; page <= MAX_SEARCH_PAGES; page++) {
+      let data: { total?: unknown; results?: unknown }
+      try {
+        data = await this.post('/affiliate/search', { keyword, page: String(page) })
+      } catch (error) {
+        if (error instanceof RefersionApiError && error.refersionStatus === 422) return undefined
+        throw error
+      }
+      const results = Array.isArray(data.results) ? (data.results as AffiliateRecord[]) : []
+      const found = results.find((record) => record && typeof record === 'object' && accept(record))
+      if (found) return found
+      seen += results.length
+      const total = Number(data.total)
+      if (!results.length || !Number.isFinite(total) || seen >= total) return undefined
+    }
+    return undefined
+  }
+
+  /** `POST /affiliate/get` by numeric id or code; undefined on Refersion's 422 "Affiliate not found." */
+  async getAffiliate(by: { id: number } | { affiliate_code: string }): Promise<AffiliateRecord | undefined> {
+    try {
+      return await this.post<AffiliateRecord>('/affiliate/get', by)
+    } catch (error) {
+      if (error instanceof RefersionApiError && error.refersionStatus === 422) return undefined
+      throw error
+    }
+  }
+
+  /** The numeric id of a search/get record: as is when numeric, else looked up from its code. */
+  async numericIdOf(record: AffiliateRecord): Promise<number> {
+    const direct = numericId(record.id)
+    if (direct !== undefined) return direct
+    const code = String(record.affiliate_code ?? record.id ?? '')
+    const full = code ? await this.getAffiliate({ affiliate_code: code }) : undefined
+    const id = numericId(full?.id)
+    if (id === undefined) {
+      throw new AffiliateNotFoundError(`Refersion has no affiliate with the code "${this.scrub(code)}"`)
+    }
+    return id
+  }
+
+  /** `POST /affiliate/edit` for one affiliate; an id in `ids_not_changed` is a failure. */
+  async editAffiliate(id: number, fields: Record<string, unknown>): Promise<void> {
+    const data = await this.post<{ ids_changed?: unknown; ids_not_changed?: unknown }>('/affiliate/edit', {
+      affiliates: [{ id, ...fields }]
+    })
+    if (!idsOf(data.ids_changed).includes(id)) {
+      throw new RefersionApiError(
+        `Refersion did not update affiliate ${id}: it was reported in ids_not_changed`,
+        422,
+        200,
+        refersionMessages(data)
+      )
+    }
+  }
+
+  /** `POST /affiliate/status_change` for at most 50 ids; returns which changed and which did not. */
+  async changeStatus(ids: number[], status: AffiliateStatus): Promise<StatusChangeResult> {
+    const data = await this.post<{ ids_changed?: unknown; ids_not_changed?: unknown }>('/affiliate/status_change', {
+      ids,
+      status
+    })
+    const changed = idsOf(data.ids_changed)
+    const reported = new Set([...changed, ...idsOf(data.ids_not_changed)])
+    // An id Refersion did not mention at all is not a success either.
+    const notChanged = ids.filter((id) => !changed.includes(id) || !reported.has(id))
+    return { changed, notChanged }
+  }
+
+  /** `POST /affiliate/list`: the cheapest authenticated call, used to test the key pair. */
+  async listAffiliates(limit = 1, page = 1): Promise<{ total?: unknown; results?: unknown }> {
+    return this.post('/affiliate/list', { limit: String(limit), page: String(page) })
+  }
+}
