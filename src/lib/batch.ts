@@ -127,7 +127,7 @@ function setError(response: MultiStatusResponse, index: number, error: unknown, 
 
 /** What a success reports as sent: the new-affiliate body without the password. */
 function shown(body: NewAffiliateBody): Record<string, string> {
-  return body.password ? { ...body, password: '<redacted>' } : body
+  return body.password ? Object.assign({}, body, { password: '<redacted>' }) : body
 }
 
 /**

@@ -167,15 +167,23 @@ export class RefersionClient {
     }
   }
 
-  /** The numeric id of a search/get record: as is when numeric, else looked up from its code. */
+  /**
+   * The numeric id of a search/get record. A JSON number is a numeric id. A string is what search documents,
+   * an affiliate code, even when it is all digits (codes can be), so it is looked up with `get`; only when no
+   * affiliate has that code is a digit string tried as a numeric id — both readings tolerated, code first.
+   */
   async numericIdOf(record: AffiliateRecord): Promise<number> {
-    const direct = numericId(record.id)
-    if (direct !== undefined) return direct
-    const code = String(record.affiliate_code ?? record.id ?? '')
-    const full = code ? await this.getAffiliate({ affiliate_code: code }) : undefined
+    if (typeof record.id === 'number') {
+      const direct = numericId(record.id)
+      if (direct !== undefined) return direct
+    }
+    const code = String(record.affiliate_code ?? record.id ?? '').trim()
+    let full = code ? await this.getAffiliate({ affiliate_code: code }) : undefined
+    const asNumber = numericId(code)
+    if (!full && asNumber !== undefined) full = await this.getAffiliate({ id: asNumber })
     const id = numericId(full?.id)
     if (id === undefined) {
-      throw new AffiliateNotFoundError(`Refersion has no affiliate with the code "${this.scrub(code)}"`)
+      throw new AffiliateNotFoundError(`Refersion has no affiliate with the code or ID "${this.scrub(code)}"`)
     }
     return id
   }

@@ -171,21 +171,24 @@ export class SandboxStore {
     const kw = keyword.trim()
     const kwLower = kw.toLowerCase()
     if (!kw) return []
+    const kwId = /^[1-9]\d{0,15}$/.test(kw) ? Number(kw) : NaN
     const first = filters.first_name?.trim().toLowerCase()
     const last = filters.last_name?.trim().toLowerCase()
     const out: SandboxAffiliate[] = []
-    for (const a of this.byId.values()) {
+    // The email index is keyed by the lower-cased email, so the scan needs no per-affiliate allocation.
+    for (const [email, a] of this.byEmail) {
       const hit =
-        String(a.id) === kw ||
+        email.includes(kwLower) ||
         a.code === kwLower ||
-        a.email.toLowerCase().includes(kwLower) ||
+        a.id === kwId ||
         (a.unique_merchant_id !== undefined && a.unique_merchant_id === kw)
       if (!hit) continue
       if (first && a.first_name.toLowerCase() !== first) continue
       if (last && a.last_name.toLowerCase() !== last) continue
       out.push(a)
     }
-    return out
+    // The index's order changes when an email is edited: answer oldest first, like the rest of the API.
+    return out.length > 1 ? out.sort((x, y) => x.id - y.id) : out
   }
 
   /** Creates an affiliate. Throws EmailTakenError when the email belongs to another affiliate. */

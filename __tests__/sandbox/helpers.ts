@@ -1,0 +1,71 @@
+import type { RunningSandbox } from '../../src/sandbox'
+
+export const PUBLIC_KEY = 'pub_test123'
+export const SECRET_KEY = 'sec_SuperSecretValue987'
+export const PASSWORD = 'Tr0ub4dor&3x'
+
+export const AUTH = {
+  'Refersion-Public-Key': PUBLIC_KEY,
+  'Refersion-Secret-Key': SECRET_KEY,
+  'Content-Type': 'application/json'
+}
+
+export interface Answer {
+  status: number
+  headers: Headers
+  text: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any
+}
+
+/** POSTs a JSON body (or a raw string) to `/v2<path>` and reads the whole answer. */
+export async function api(
+  sandbox: RunningSandbox,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = AUTH
+): Promise<Answer> {
+  const res = await fetch(sandbox.apiBaseUrl + path, {
+    method: 'POST',
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+  })
+  return read(res)
+}
+
+export async function read(res: Response): Promise<Answer> {
+  const text = await res.text()
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return { status: res.status, headers: res.headers, text, json }
+}
+
+let counter = 0
+
+/** A valid /affiliate/new body; override any field. */
+export function newAffiliate(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  counter++
+  return {
+    first_name: 'Peter',
+    last_name: 'Gibbons',
+    email: `person${counter}@example.com`,
+    password: PASSWORD,
+    status: 'ACTIVE',
+    ...overrides
+  }
+}
+
+/** Creates an affiliate over HTTP and returns its numeric id and code. */
+export async function create(
+  sandbox: RunningSandbox,
+  overrides: Record<string, unknown> = {}
+): Promise<{ id: number; code: string }> {
+  const res = await api(sandbox, '/affiliate/new', newAffiliate(overrides))
+  if (res.status !== 200) throw new Error(`create failed: ${res.status} ${res.text}`)
+  const id = Number(/The affiliate (\d+) has been created/.exec(res.json.message)?.[1])
+  return { id, code: res.json.id }
+}

@@ -1,0 +1,415 @@
+/**
+ * `npm run bench`: measures the destination against the in-process Refersion sandbox, side by side in one
+ * run — sequential `perform` per event (Segment's classic one-event-at-a-time delivery) vs. `performBatch`
+ * with the default batch size — and compares our createAffiliate CPU cost with a minimal actions-core
+ * action that sends the same single POST. Prints a table, then one line of JSON with every figure.
+ */
+import { fork } from 'node:child_process'
+import os from 'node:os'
+import path from 'node:path'
+import { Command, InvalidArgumentError } from 'commander'
+import { defaultValues, Destination } from '@segment/actions-core'
+import type { DestinationDefinition, JSONObject, SegmentEvent } from '@segment/actions-core'
+import { startSandbox } from '../sandbox'
+import type { RunningSandbox } from '../sandbox'
+import { DEFAULT_BATCH_SIZE } from '../lib/batch'
+import { baseUrl } from '../lib/client'
+import { parseApiKey } from '../lib/auth'
+import { AffiliateInput, buildNewAffiliate } from '../lib/affiliates'
+
+export interface BenchOptions {
+  events: number
+  latency: number
+  batchSize: number
+  cpuEvents: number
+  cpuRounds: number
+  seed: number
+}
+
+interface Row {
+  workload: string
+  mode: 'sequential' | 'batch'
+  events: number
+  ms: number
+  eventsPerSecond: number
+  requestsPerEvent: number
+  peakRssMb: number
+  failed: number
+}
+
+const SETTINGS = { apiKey: 'pub_bench.sec_bench' }
+
+function identify(prefix: string, i: number, phone?: string): SegmentEvent {
+  return {
+    type: 'identify',
+    messageId: `${prefix}-${i}-${phone ?? ''}`,
+    timestamp: '2026-01-01T00:00:00.000Z',
+    userId: `${prefix}-user-${i}`,
+    traits: {
+      name: `Peter Gibbons${i}`,
+      email: `${prefix}.${i}@bench.example`,
+      phone,
+      address: { street: '6th St', city: 'San Francisco', state: 'CA', postalCode: '94103', country: 'USA' }
+    }
+  } as SegmentEvent
+}
+
+function deletion(prefix: string, i: number): SegmentEvent {
+  return {
+    type: 'identify',
+    messageId: `del-${prefix}-${i}`,
+    userId: `${prefix}-user-${i}`,
+    traits: { email: `${prefix}.${i}@bench.example` }
+  } as SegmentEvent
+}
+
+/** Samples RSS while `fn` runs. */
+async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; peakRss: number }> {
+  let peakRss = process.memoryUsage.rss()
+  const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20)
+  const start = performance.now()
+  try {
+    const value = await fn()
+    peakRss = Math.max(peakRss, process.memoryUsage.rss())
+    return { value, ms: performance.now() - start, peakRss }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+async function loadDestination(): Promise<DestinationDefinition<unknown>> {
+  const mod = await import('../index')
+  return (mod.default ?? mod) as DestinationDefinition<unknown>
+}
+
+export async function benchmark(options: BenchOptions, log: (line: string) => void = console.log) {
+  const sandbox: RunningSandbox = await startSandbox({ latencyMs: options.latency, seed: options.seed })
+  const previousBase = process.env.REFERSION_BASE_URL
+  process.env.REFERSION_BASE_URL = sandbox.apiBaseUrl
+  try {
+    const definition = await loadDestination()
+    const destination = new Destination(definition)
+    const mappingOf = (slug: string, batchSize?: number) => {
+      const mapping = defaultValues(definition.actions[slug].fields) as JSONObject
+      if (batchSize) mapping.batch_size = batchSize
+      return mapping
+    }
+    const rows: Row[] = []
+    const run = async (workload: string, mode: Row['mode'], slug: string, events: SegmentEvent[]): Promise<number> => {
+      const action = destination.actions[slug]
+      const mapping = mappingOf(slug, mode === 'batch' ? options.batchSize : undefined)
+      const before = sandbox.stats().total
+      let failed = 0
+      const result = await measured(async () => {
+        if (mode === 'sequential') {
+          for (const event of events) {
+            try {
+              await action.execute({
+                data: event as unknown as JSONObject,
+                settings: SETTINGS,
+                mapping,
+                auth: undefined
+              })
+            } catch {
+              failed++
+            }
+          }
+        } else {
+          for (const batch of chunks(events, options.batchSize)) {
+            const statuses = await action.executeBatch({
+              data: batch as unknown as JSONObject[],
+              settings: SETTINGS,
+              mapping,
+              auth: undefined
+            })
+            failed += statuses.filter((s) => !s || s.status < 200 || s.status >= 300).length
+          }
+        }
+      })
+      const requests = sandbox.stats().total - before
+      rows.push({
+        workload,
+        mode,
+        events: events.length,
+        ms: result.ms,
+        eventsPerSecond: (events.length / result.ms) * 1000,
+        requestsPerEvent: requests / events.length,
+        peakRssMb: result.peakRss / 1024 / 1024,
+        failed
+      })
+      log(`  ${workload.padEnd(8)} ${mode.padEnd(10)} ${result.ms.toFixed(0).padStart(7)} ms  ${requests} requests`)
+      return failed
+    }
+
+    const n = options.events
+    const seq = Array.from({ length: n }, (_, i) => i)
+    log(`Benchmark: ${n} events per workload, ${options.latency} ms sandbox latency, batch size ${options.batchSize}`)
+    await run(
+      'create',
+      'sequential',
+      'createAffiliate',
+      seq.map((i) => identify('seq', i))
+    )
+    await run(
+      'create',
+      'batch',
+      'createAffiliate',
+      seq.map((i) => identify('bat', i))
+    )
+    // Repeated identifies carry one changed trait, so each costs the full find-and-update path.
+    await run(
+      'repeat',
+      'sequential',
+      'createAffiliate',
+      seq.map((i) => identify('seq', i, '+1 415 555 0100'))
+    )
+    await run(
+      'repeat',
+      'batch',
+      'createAffiliate',
+      seq.map((i) => identify('bat', i, '+1 415 555 0100'))
+    )
+    await run(
+      'delete',
+      'sequential',
+      'deleteAffiliate',
+      seq.map((i) => deletion('seq', i))
+    )
+    await run(
+      'delete',
+      'batch',
+      'deleteAffiliate',
+      seq.map((i) => deletion('bat', i))
+    )
+
+    // Nothing lost, nothing duplicated: every person has exactly one affiliate, updated and disabled.
+    let lost = 0
+    let duplicates = 0
+    const all = sandbox.store.all()
+    const perEmail = new Map<string, number>()
+    for (const affiliate of all) perEmail.set(affiliate.email.toLowerCase(), (perEmail.get(affiliate.email) ?? 0) + 1)
+    for (const prefix of ['seq', 'bat']) {
+      for (const i of seq) {
+        const email = `${prefix}.${i}@bench.example`
+        const record = sandbox.store.getByEmail(email)
+        if (!record || record.phone !== '+1 415 555 0100' || record.status !== 'DISABLED') lost++
+      }
+    }
+    for (const count of perEmail.values()) if (count > 1) duplicates += count - 1
+    duplicates += Math.max(0, all.length - 2 * n)
+
+    return { rows, lost, duplicates, definition }
+  } finally {
+    if (previousBase === undefined) delete process.env.REFERSION_BASE_URL
+    else process.env.REFERSION_BASE_URL = previousBase
+    await sandbox.close()
+  }
+}
+
+/**
+ * A minimal actions-core destination whose one action sends the same single POST — the same JSON body our
+ * action builds for this event shape — without our mapping, validation, password or country logic.
+ */
+function minimalDefinition(template: Record<string, string>): DestinationDefinition<{ apiKey: string }> {
+  return {
+    name: 'Minimal',
+    mode: 'cloud',
+    authentication: { scheme: 'custom', fields: { apiKey: { label: 'Key', description: 'Key', type: 'string' } } },
+    extendRequest: ({ settings }) => {
+      const { publicKey, secretKey } = parseApiKey(settings.apiKey)
+      return {
+        headers: {
+          'Refersion-Public-Key': publicKey,
+          'Refersion-Secret-Key': secretKey,
+          'Content-Type': 'application/json'
+        }
+      }
+    },
+    actions: {
+      send: {
+        title: 'Send',
+        description: 'One POST',
+        fields: {
+          email: { label: 'Email', description: 'Email', type: 'string', default: { '@path': '$.traits.email' } }
+        },
+        perform: (request, { payload }) =>
+          request(`${baseUrl()}/affiliate/new`, {
+            method: 'post',
+            json: Object.assign({}, template, { email: payload.email })
+          })
+      }
+    }
+  }
+}
+
+/** Starts the sandbox in a child process, so that this process's CPU time is the destination's alone. */
+async function childSandbox(): Promise<{ apiBaseUrl: string; stop: () => void }> {
+  const child = fork(path.join(__dirname, 'sandbox-child'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const apiBaseUrl = await new Promise<string>((resolve, reject) => {
+    child.once('message', (message) => resolve(String((message as { apiBaseUrl: string }).apiBaseUrl)))
+    child.once('exit', (code) => reject(new Error(`sandbox child exited (${code})`)))
+  })
+  return { apiBaseUrl, stop: () => child.kill() }
+}
+
+async function cpuComparison(definition: DestinationDefinition<unknown>, options: BenchOptions) {
+  const sandbox = await childSandbox()
+  const previousBase = process.env.REFERSION_BASE_URL
+  process.env.REFERSION_BASE_URL = sandbox.apiBaseUrl
+  try {
+    const ours = new Destination(definition).actions.createAffiliate
+    const oursMapping = defaultValues(definition.actions.createAffiliate.fields) as JSONObject
+    const sample = identify('cpu', 0)
+    const template = buildNewAffiliate({
+      email: 'template@bench.example',
+      name: String(sample.traits?.name),
+      address: sample.traits?.address as AffiliateInput['address'],
+      uniqueMerchantId: sample.userId ?? undefined
+    })
+    const minimalDef = minimalDefinition(template)
+    const minimal = new Destination(minimalDef).actions.send
+    const minimalMapping = defaultValues(minimalDef.actions.send.fields) as JSONObject
+    const cpuOf = async (fn: (i: number) => Promise<unknown>) => {
+      const start = process.cpuUsage()
+      for (let i = 0; i < options.cpuEvents; i++) await fn(i)
+      const used = process.cpuUsage(start)
+      return (used.user + used.system) / 1000
+    }
+    let seq = 0
+    const runOurs = () =>
+      cpuOf(() =>
+        ours.execute({
+          data: identify('cpu', seq++) as unknown as JSONObject,
+          settings: SETTINGS,
+          mapping: oursMapping,
+          auth: undefined
+        })
+      )
+    const runMinimal = () =>
+      cpuOf(() =>
+        minimal.execute({
+          data: identify('cpu', seq++) as unknown as JSONObject,
+          settings: SETTINGS,
+          mapping: minimalMapping,
+          auth: undefined
+        })
+      )
+    await runOurs() // warm-up: JIT, connection pool
+    await runMinimal()
+    const ratios: number[] = []
+    let oursTotal = 0
+    let minimalTotal = 0
+    for (let round = 0; round < options.cpuRounds; round++) {
+      // Alternate which side runs first so neither always meets a warmer or more garbage-laden heap.
+      let a: number
+      let b: number
+      if (round % 2) {
+        b = await runMinimal()
+        a = await runOurs()
+      } else {
+        a = await runOurs()
+        b = await runMinimal()
+      }
+      oursTotal += a
+      minimalTotal += b
+      ratios.push(a / b)
+    }
+    ratios.sort((x, y) => x - y)
+    return {
+      oursMsPerEvent: oursTotal / (options.cpuRounds * options.cpuEvents),
+      minimalMsPerEvent: minimalTotal / (options.cpuRounds * options.cpuEvents),
+      ratio: ratios[Math.floor(ratios.length / 2)]
+    }
+  } finally {
+    sandbox.stop()
+    if (previousBase === undefined) delete process.env.REFERSION_BASE_URL
+    else process.env.REFERSION_BASE_URL = previousBase
+  }
+}
+
+function table(rows: Row[]): string {
+  const head = ['workload', 'mode', 'events', 'wall ms', 'events/s', 'requests/event', 'peak RSS MB', 'failed']
+  const body = rows.map((r) => [
+    r.workload,
+    r.mode,
+    String(r.events),
+    r.ms.toFixed(0),
+    r.eventsPerSecond.toFixed(1),
+    r.requestsPerEvent.toFixed(2),
+    r.peakRssMb.toFixed(0),
+    String(r.failed)
+  ])
+  const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => row[c].length)))
+  const line = (cells: string[]) => '| ' + cells.map((cell, c) => cell.padEnd(widths[c])).join(' | ') + ' |'
+  return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...body.map(line)].join('\n')
+}
+
+function positiveInt(name: string) {
+  return (value: string) => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number ≥ 0`)
+    return n
+  }
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description(
+      'Benchmark sequential perform vs performBatch against the in-process sandbox; prints a table and a JSON line'
+    )
+    .option('--events <n>', 'events per workload', positiveInt('--events'), 1000)
+    .option('--latency <ms>', 'sandbox latency per request, in ms', positiveInt('--latency'), 20)
+    .option('--batch-size <n>', 'events per performBatch call', positiveInt('--batch-size'), DEFAULT_BATCH_SIZE)
+    .option('--cpu-events <n>', 'events per CPU-comparison round', positiveInt('--cpu-events'), 300)
+    .option('--cpu-rounds <n>', 'CPU-comparison rounds (median ratio)', positiveInt('--cpu-rounds'), 7)
+    .option('--seed <n>', 'sandbox seed', positiveInt('--seed'), 1)
+    .action(async (opts: BenchOptions) => {
+      await runBench(opts)
+    })
+}
+
+export async function runBench(options: BenchOptions): Promise<Record<string, number>> {
+  const { rows, lost, duplicates, definition } = await benchmark(options)
+  const cpu = await cpuComparison(definition, options)
+  const find = (workload: string, mode: Row['mode']) => rows.find((r) => r.workload === workload && r.mode === mode)!
+  const speedup = (workload: string) => find(workload, 'sequential').ms / find(workload, 'batch').ms
+  const round = (n: number, digits = 2) => Number(n.toFixed(digits))
+  const summary = {
+    create_speedup: round(speedup('create')),
+    repeat_speedup: round(speedup('repeat')),
+    delete_speedup: round(speedup('delete')),
+    requests_per_new: round(find('create', 'batch').requestsPerEvent, 3),
+    requests_per_repeat: round(find('repeat', 'batch').requestsPerEvent, 3),
+    requests_per_delete: round(find('delete', 'batch').requestsPerEvent, 3),
+    cpu_overhead_ratio: round(cpu.ratio, 3),
+    lost,
+    duplicates
+  }
+  console.log('')
+  console.log(table(rows))
+  console.log('')
+  console.log(
+    `CPU at 0 ms latency: createAffiliate ${cpu.oursMsPerEvent.toFixed(3)} ms/event vs minimal action ` +
+      `${cpu.minimalMsPerEvent.toFixed(3)} ms/event (median ratio ${cpu.ratio.toFixed(3)}; both include the in-process sandbox)`
+  )
+  console.log(
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`
+  )
+  console.log(JSON.stringify(summary))
+  return summary
+}
+
+if (require.main === module) {
+  benchCommand()
+    .parseAsync(process.argv)
+    .catch((error) => {
+      console.error(error instanceof Error ? error.message : error)
+      process.exit(1)
+    })
+}
