@@ -59,13 +59,8 @@ const action: ActionDefinition<Settings, Payload> = {
         postalCode: { label: 'Postal Code', type: 'string' },
         country: { label: 'Country', type: 'string' }
       },
-      default: {
-        street: { '@path': '$.traits.address.street' },
-        city: { '@path': '$.traits.address.city' },
-        state: { '@path': '$.traits.address.state' },
-        postalCode: fallback('$.traits.address.postalCode', '$.traits.address.postal_code'),
-        country: { '@path': '$.traits.address.country' }
-      }
+      // The whole traits.address object: `postal_code` (snake_case) is read as well as `postalCode`.
+      default: { '@path': '$.traits.address' }
     },
     company: {
       label: 'Company',
