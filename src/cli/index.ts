@@ -1,0 +1,173 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { Command, CommanderError } from 'commander'
+import { startSandbox } from '../sandbox'
+import { loadDefinition } from './definition'
+import { addSandboxFlags, SandboxFlags, sandboxOptionsFrom } from './sandbox-options'
+import { parsePort, REPO_ROOT, runWorker, serve, ServeFlags, WORKER_COMMAND } from './serve'
+import { validateDefinition } from './validate'
+
+const BENCH_ENTRY = path.join(REPO_ROOT, 'src', 'bench', 'index.ts')
+
+export interface CliIo {
+  out: (text: string) => void
+  err: (text: string) => void
+}
+
+const defaultIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text)
+}
+
+/** src/bench/index.ts, when another part of the project provides it: `benchCommand()` or `runBench(argv)`. */
+interface BenchModule {
+  benchCommand?: () => Command
+  runBench?: (argv: string[]) => unknown
+}
+
+/** Loaded on demand: its dependencies (json-schema-to-typescript, prettier) are slow to load. */
+function loadGenerateTypes(): typeof import('./generate-types') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./generate-types') as typeof import('./generate-types')
+}
+
+function loadBench(): BenchModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(BENCH_ENTRY) as BenchModule
+}
+
+/**
+ * The `./bin/run` program. Commands set `result.code` (the process exit code); `serve` and `sandbox` keep running
+ * after their action resolves, until SIGINT/SIGTERM.
+ */
+export function buildProgram(
+  io: CliIo = defaultIo,
+  argv: string[] = process.argv
+): { program: Command; result: { code: number } } {
+  const result = { code: 0 }
+  const program = new Command('run')
+    .description('Refersion (Actions) destination: development server, sandbox, type generation and checks.')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError()
+    .exitOverride()
+
+  const serveCommand = program
+    .command('serve')
+    .description(
+      'Run the Segment CLI-compatible local server for the destination on 127.0.0.1 (GET /manifest, ' +
+        'POST /authenticate, POST /<action>, POST /delete). Uses the built-in Refersion sandbox unless --live is ' +
+        'given or REFERSION_BASE_URL is set, and reloads (in a fresh process) when src/ changes.'
+    )
+    .option('-p, --port <port>', 'port to listen on (default: $PORT or 3000)')
+    .option(
+      '--sandbox',
+      'send requests to the built-in Refersion sandbox (the default unless REFERSION_BASE_URL is set)'
+    )
+    .option(
+      '--no-sandbox',
+      'do not start the sandbox: send requests to REFERSION_BASE_URL, else the real Refersion API'
+    )
+    .option('--live', 'same as --no-sandbox')
+    .option('--sandbox-port <port>', 'port for the sandbox (default: a free port)')
+    .option('--no-watch', 'do not watch src/ and reload on changes')
+    .option(
+      '--api-key <publickey.secretkey>',
+      'settings.apiKey for requests that send no settings (or $REFERSION_API_KEY); never printed'
+    )
+  addSandboxFlags(serveCommand).action(async (flags: ServeFlags) => {
+    await serve(flags)
+  })
+
+  addSandboxFlags(
+    program
+      .command('sandbox')
+      .description(
+        'Run only the Refersion API sandbox (in-memory simulator) on 127.0.0.1 and print the REFERSION_BASE_URL to use. ' +
+          'Also reads SANDBOX_* environment variables (SANDBOX_PUBLIC_KEY/SANDBOX_SECRET_KEY to accept one key pair only).'
+      )
+      .option('-p, --port <port>', 'port to listen on (default: a free port)')
+  ).action(async (flags: SandboxFlags & { port?: string }) => {
+    const options = sandboxOptionsFrom(flags)
+    const port = flags.port === undefined ? 0 : parsePort(flags.port, '--port')
+    const sandbox = await startSandbox({ ...options, host: '127.0.0.1', port })
+    io.out(`Refersion sandbox: ${sandbox.url}\n`)
+    io.out(`REFERSION_BASE_URL=${sandbox.apiBaseUrl}\n`)
+    io.out(`GET ${sandbox.url}/_sandbox/affiliates to see affiliates (also /_sandbox/stats, /_sandbox/faults)\n`)
+    const stop = () => void sandbox.close().finally(() => process.exit(0))
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+
+  program
+    .command('generate:types')
+    .description("Write src/generated-types.ts and src/<action>/generated-types.ts from the definition's fields")
+    .option('--check', 'write nothing; exit 1 listing the files that are out of date')
+    .action(async (flags: { check?: boolean }) => {
+      const changed = await loadGenerateTypes().generateTypes(loadDefinition(), { check: flags.check })
+      const shown = changed.map((file) => path.relative(REPO_ROOT, file))
+      if (flags.check && shown.length) {
+        io.err(
+          `Generated types are out of date (run ./bin/run generate:types):\n${shown.map((f) => `  ${f}\n`).join('')}`
+        )
+        result.code = 1
+      } else if (shown.length) io.out(`Wrote:\n${shown.map((f) => `  ${f}\n`).join('')}`)
+      else io.out('Generated types are up to date.\n')
+    })
+
+  program
+    .command('validate')
+    .description(
+      "Check the definition as Segment's tooling would: labels and descriptions, valid default mappings, " +
+        'parseable subscriptions, presets pointing at real actions, name/slug/mode'
+    )
+    .action(() => {
+      const problems = validateDefinition(loadDefinition())
+      if (problems.length) {
+        io.err(
+          `${problems.length} problem(s) in the destination definition:\n${problems.map((p) => `  - ${p}\n`).join('')}`
+        )
+        result.code = 1
+      } else io.out('The destination definition is valid.\n')
+    })
+
+  if (existsSync(BENCH_ENTRY)) {
+    // Loaded only when asked for, so that other commands do not pay for it.
+    const wanted = argv.slice(2).find((arg) => !arg.startsWith('-')) === 'bench'
+    const bench = wanted ? loadBench() : {}
+    const provided = bench.benchCommand?.()
+    if (provided) program.addCommand(provided)
+    else
+      program
+        .command('bench')
+        .description('Benchmark the destination against the sandbox (src/bench)')
+        .helpOption(false)
+        .allowUnknownOption()
+        .allowExcessArguments()
+        .argument('[args...]')
+        .action(async (args: string[]) => {
+          const { runBench } = loadBench()
+          if (typeof runBench !== 'function') throw new Error('src/bench/index.ts exports no runBench')
+          const code = await runBench(args)
+          if (typeof code === 'number') result.code = code
+        })
+  }
+
+  program.command(WORKER_COMMAND, { hidden: true }).action(async () => {
+    await runWorker()
+  })
+
+  return { program, result }
+}
+
+/** Runs the CLI; resolves with the exit code (long-running commands resolve once started). */
+export async function main(argv: string[] = process.argv, io: CliIo = defaultIo): Promise<number> {
+  const { program, result } = buildProgram(io, argv)
+  try {
+    await program.parseAsync(argv)
+    return result.code
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode
+    io.err(`error: ${error instanceof Error ? error.message : String(error)}\n`)
+    return 1
+  }
+}

@@ -1,0 +1,257 @@
+import { ChildProcess, fork } from 'node:child_process'
+import path from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { parseApiKey } from '../lib/auth'
+import { baseUrl, DEFAULT_BASE_URL } from '../lib/client'
+import { startSandbox } from '../sandbox'
+import type { RunningSandbox } from '../sandbox'
+import { loadDefinition } from './definition'
+import { SandboxFlags, sandboxOptionsFrom } from './sandbox-options'
+import { buildDevServer, describeApiKey } from './server'
+import { SourceWatcher, watchSources } from './watch'
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..')
+/** The CLI entry the supervisor forks its workers from (it registers tsx, then runs src/cli/index.ts). */
+const RUN_JS = path.join(REPO_ROOT, 'bin', 'run.js')
+/** Hidden subcommand a forked worker runs. */
+export const WORKER_COMMAND = '__serve-worker'
+const HOST = '127.0.0.1'
+const STOP_TIMEOUT_MS = 5000
+
+export interface ServeFlags extends SandboxFlags {
+  port?: string
+  /** true: --sandbox, false: --no-sandbox, undefined: neither. */
+  sandbox?: boolean
+  live?: boolean
+  sandboxPort?: string
+  watch?: boolean
+  apiKey?: string
+}
+
+/** What a worker needs; sent over IPC, so the default API key never shows in a process list or environment. */
+export interface WorkerConfig {
+  port: number
+  apiKey?: string
+}
+
+type WorkerMessage = { type: 'listening'; port: number; pid: number } | { type: 'fatal'; message: string }
+
+const log = (line: string) => console.log(line)
+
+export function parsePort(value: string, name: string): number {
+  const port = Number(value)
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${name} must be a port number between 0 and 65535 (got "${value}")`)
+  }
+  return port
+}
+
+/**
+ * Sandbox or live: `--sandbox` → sandbox; `--no-sandbox`/`--live` → live; neither → live when
+ * REFERSION_BASE_URL is set (it is then used), else the sandbox. "Live" means REFERSION_BASE_URL when set,
+ * otherwise the real Refersion API (https://api.refersion.com/v2).
+ */
+export function useSandbox(flags: Pick<ServeFlags, 'sandbox' | 'live'>, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (flags.sandbox === true && flags.live) throw new Error('--sandbox and --live contradict each other: choose one')
+  if (flags.sandbox === true) return true
+  if (flags.sandbox === false || flags.live) return false
+  return !env.REFERSION_BASE_URL?.trim()
+}
+
+/** Builds the server for the destination and listens on 127.0.0.1. */
+async function listen(config: WorkerConfig): Promise<FastifyInstance> {
+  const app = buildDevServer({
+    definition: loadDefinition(),
+    defaultSettings: config.apiKey ? { apiKey: config.apiKey } : undefined,
+    log
+  })
+  await app.listen({ host: HOST, port: config.port })
+  return app
+}
+
+function listeningLine(app: FastifyInstance): string {
+  const address = app.server.address()
+  const port = address && typeof address === 'object' ? address.port : 0
+  return `listening at http://${HOST}:${port} (pid ${process.pid})`
+}
+
+/** Runs in the forked worker: waits for its config, serves, and exits when told to or when the supervisor dies. */
+export async function runWorker(): Promise<void> {
+  if (!process.send) throw new Error(`${WORKER_COMMAND} is internal: run "./bin/run serve"`)
+  const send = (message: WorkerMessage) => process.send?.(message)
+  const config = await new Promise<WorkerConfig>((resolve) => {
+    process.once('message', (message: { type?: string; config?: WorkerConfig }) => {
+      if (message?.type === 'start' && message.config) resolve(message.config)
+    })
+  })
+  let app: FastifyInstance | undefined
+  let stopping = false
+  const stop = (code: number) => {
+    if (stopping) return
+    stopping = true
+    setTimeout(() => process.exit(code), 3000).unref()
+    void (app?.close() ?? Promise.resolve()).finally(() => process.exit(code))
+  }
+  process.on('SIGTERM', () => stop(0))
+  process.on('SIGINT', () => stop(0))
+  process.on('disconnect', () => stop(0))
+  try {
+    app = await listen(config)
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    stopping = true
+    process.send({ type: 'fatal', message } satisfies WorkerMessage, () => process.exit(1))
+    return
+  }
+  log(listeningLine(app))
+  const address = app.server.address()
+  send({ type: 'listening', port: address && typeof address === 'object' ? address.port : 0, pid: process.pid })
+}
+
+/**
+ * Keeps one worker process serving; on a source change, stops it and forks a fresh one (no stale module cache).
+ * Forwards SIGINT/SIGTERM to the worker and exits once it is gone.
+ */
+class Supervisor {
+  private child: ChildProcess | undefined
+  /** The worker being stopped on purpose (its exit is expected, not a crash). */
+  private retiring: ChildProcess | undefined
+  private queue: Promise<void> = Promise.resolve()
+  private stopping = false
+  private listenedOnce = false
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly onFatal: (message: string) => void
+  ) {}
+
+  start(): void {
+    const child = fork(RUN_JS, [WORKER_COMMAND], { stdio: 'inherit' })
+    this.child = child
+    child.on('message', (message: WorkerMessage) => {
+      if (message?.type === 'listening') {
+        // Port 0 means "any free port" once: later workers keep the port the first one got.
+        this.config.port = message.port
+        this.listenedOnce = true
+      } else if (message?.type === 'fatal' && !this.listenedOnce) {
+        this.onFatal(message.message)
+      }
+    })
+    child.on('exit', (code, signal) => {
+      if (this.child === child) this.child = undefined
+      if (!this.stopping && child !== this.retiring) {
+        log(`worker ${child.pid} exited (${signal ?? `code ${code}`}); waiting for a source change to restart it`)
+      }
+    })
+    child.send({ type: 'start', config: this.config })
+  }
+
+  private async stopChild(): Promise<void> {
+    const child = this.child
+    if (!child || child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    this.retiring = child
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+    await exited
+    clearTimeout(timer)
+  }
+
+  reload(file: string): void {
+    if (this.stopping) return
+    log(`reloading: ${file} changed`)
+    this.queue = this.queue.then(async () => {
+      await this.stopChild()
+      if (!this.stopping) this.start()
+    })
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true
+    await this.queue
+    await this.stopChild()
+  }
+}
+
+/** `./bin/run serve`: see the command's help and the README. */
+export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const port = parsePort(flags.port ?? env.PORT ?? '3000', flags.port !== undefined ? '--port' : '$PORT')
+  const apiKey = (flags.apiKey ?? env.REFERSION_API_KEY)?.trim() || undefined
+  if (apiKey) parseApiKey(apiKey) // a malformed default key fails now, with a message that never repeats it
+  const sandboxMode = useSandbox(flags, env)
+  const sandboxOptions = sandboxMode ? sandboxOptionsFrom(flags, env) : undefined
+  const sandboxPort = flags.sandboxPort === undefined ? 0 : parsePort(flags.sandboxPort, '--sandbox-port')
+
+  let sandbox: RunningSandbox | undefined
+  if (sandboxOptions) {
+    const overridden = env.REFERSION_BASE_URL?.trim()
+    sandbox = await startSandbox({ ...sandboxOptions, host: HOST, port: sandboxPort })
+    process.env.REFERSION_BASE_URL = sandbox.apiBaseUrl
+    log(`Refersion API: built-in sandbox, REFERSION_BASE_URL=${sandbox.apiBaseUrl} (--live to use the real API)`)
+    if (overridden) log(`  (--sandbox overrides REFERSION_BASE_URL=${overridden})`)
+    log(`Refersion sandbox: ${sandbox.url}`)
+    log(`GET ${sandbox.url}/_sandbox/affiliates to see affiliates`)
+    if (sandboxOptions.keys) log(`  sandbox accepts only the key pair ${sandboxOptions.keys.publicKey}.<redacted>`)
+  } else {
+    const url = baseUrl(process.env)
+    log(
+      url === DEFAULT_BASE_URL
+        ? `Refersion API: LIVE ${url} (real Refersion; requests change real affiliates)`
+        : `Refersion API: ${url} (from REFERSION_BASE_URL)`
+    )
+  }
+  if (apiKey) log(`Default settings: apiKey ${describeApiKey(apiKey)} (used when a request sends no settings)`)
+
+  const config: WorkerConfig = { port, apiKey }
+  let stopping = false
+  const exitAfter = async (code: number, stop: () => Promise<void>) => {
+    if (stopping) {
+      process.exit(code || 1) // a second Ctrl+C: leave now
+    }
+    stopping = true
+    setTimeout(() => process.exit(code || 1), STOP_TIMEOUT_MS + 2000).unref()
+    try {
+      await stop()
+      await sandbox?.close()
+    } finally {
+      process.exit(code)
+    }
+  }
+
+  if (flags.watch === false) {
+    let app: FastifyInstance
+    try {
+      app = await listen(config)
+    } catch (error) {
+      await sandbox?.close()
+      throw error
+    }
+    log(listeningLine(app))
+    const stop = () => exitAfter(0, () => app.close())
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    return
+  }
+
+  const supervisor: Supervisor = new Supervisor(config, (message) => {
+    log(`cannot start the server: ${message}`)
+    void exitAfter(1, async () => {
+      watcher.close()
+      await supervisor.stop()
+    })
+  })
+  const watcher: SourceWatcher = watchSources({
+    root: REPO_ROOT,
+    onChange: (file) => supervisor.reload(file),
+    onError: (message) => log(message)
+  })
+  log(`Watching ${watcher.description} for changes (--no-watch to disable)`)
+  supervisor.start()
+  const stop = () =>
+    void exitAfter(0, async () => {
+      watcher.close()
+      await supervisor.stop()
+    })
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
