@@ -58,14 +58,8 @@ const destination: DestinationDefinition<Settings> = {
       partnerAction: 'createAffiliate',
       mapping: defaultValues(createAffiliate.fields),
       type: 'automatic'
-    },
-    {
-      name: 'Delete Affiliate',
-      subscribe: 'type = "delete"',
-      partnerAction: 'deleteAffiliate',
-      mapping: defaultValues(deleteAffiliate.fields),
-      type: 'automatic'
     }
+    // Segment deletion requests reach `onDelete` below; a second automatic subscription would disable twice.
   ],
   // Segment user-deletion requests: the runtime passes only { userId, anonymousId }.
   onDelete: async (request, { settings, payload }) => {

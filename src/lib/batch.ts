@@ -17,7 +17,7 @@ import {
   upsertAffiliate
 } from './affiliates'
 import { RefersionClient } from './client'
-import { RefersionApiError, RefersionRetryableError, statusOf } from './errors'
+import { isRetryable, RefersionApiError, RefersionRetryableError, statusOf } from './errors'
 
 /** Refersion's `status_change` takes at most 50 ids: a batch of 50 deletes costs one status change. */
 export const STATUS_CHANGE_MAX_IDS = 50
@@ -63,7 +63,7 @@ type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown }
  */
 export async function runBounded<T, R>(
   items: readonly T[],
-  work: (item: T, index: number) => Promise<R>,
+  work: (item: T, index: number, report: (error: unknown) => void) => Promise<R>,
   concurrency = BATCH_CONCURRENCY
 ): Promise<Outcome<R>[]> {
   const results: Outcome<R>[] = new Array(items.length)
@@ -71,6 +71,16 @@ export async function runBounded<T, R>(
   let pausedUntil = 0
   let waited = 0
   let stop: (() => unknown) | undefined
+
+  // Work that handles its own errors (a chain of events) passes them here so a 401 or 429 still steers the batch.
+  const report = (error: unknown) => {
+    if (error instanceof InvalidAuthenticationError) {
+      stop = () => new InvalidAuthenticationError(`Not sent: ${error.message}`)
+    } else if (error instanceof RefersionRetryableError && error.status === 429) {
+      const wait = Math.min(error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS)
+      pausedUntil = Math.max(pausedUntil, Date.now() + wait)
+    }
+  }
 
   const worker = async () => {
     for (;;) {
@@ -92,15 +102,10 @@ export async function runBounded<T, R>(
         continue
       }
       try {
-        results[index] = { ok: true, value: await work(items[index], index) }
+        results[index] = { ok: true, value: await work(items[index], index, report) }
       } catch (error) {
         results[index] = { ok: false, error }
-        if (error instanceof InvalidAuthenticationError) {
-          stop = () => new InvalidAuthenticationError(`Not sent: ${error.message}`)
-        } else if (error instanceof RefersionRetryableError && error.status === 429) {
-          const wait = Math.min(error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS)
-          pausedUntil = Math.max(pausedUntil, Date.now() + wait)
-        }
+        report(error)
       }
     }
   }
@@ -153,14 +158,18 @@ export async function createAffiliatesInBatch(
     }
   })
   const chains = [...groups.values()]
-  const outcomes = await runBounded(chains, async (chain) => {
+  const outcomes = await runBounded(chains, async (chain, _index, report) => {
     const results: Outcome<unknown>[] = []
     for (const { body } of chain) {
       try {
         results.push({ ok: true, value: await upsertAffiliate(client, body) })
       } catch (error) {
-        // Later events for this email wait for a retry of this one, keeping their order.
+        report(error)
         results.push({ ok: false, error })
+        // A final failure is this event's alone: the later events for this email still go, in order.
+        // Not after a 401, though: the key pair is wrong for every event, so nothing more is sent.
+        if (!isRetryable(error) && !(error instanceof InvalidAuthenticationError)) continue
+        // A retryable one: later events for this email wait for a retry of this one, keeping their order.
         for (let rest = results.length; rest < chain.length; rest++) results.push({ ok: false, error })
         break
       }

@@ -157,6 +157,9 @@ export function isRetryable(error: unknown): boolean {
 }
 
 export function statusOf(error: unknown): number {
+  // actions-core's schema validation error (AggregateAjvError, from @segment/ajv-human-errors) has no status:
+  // the runtime answers it with a 400 PAYLOAD_VALIDATION_FAILED and never retries it.
+  if (error instanceof Error && error.name === 'AggregateAjvError') return 400
   const status = (error as { status?: unknown })?.status
   return typeof status === 'number' && status >= 100 && status < 600 ? status : 500
 }

@@ -1,0 +1,269 @@
+import nock from 'nock'
+import { createTestIntegration } from '@segment/actions-core'
+import type { JSONObject, SegmentEvent } from '@segment/actions-core'
+import destination from '../../src'
+import { BATCH_CONCURRENCY } from '../../src/lib/batch'
+import {
+  CREATED,
+  EMAIL_TAKEN,
+  SECRET_KEY,
+  counted,
+  newAffiliateBody,
+  p,
+  refersion,
+  settings,
+  takeUnmatched
+} from './helpers'
+
+const testDestination = createTestIntegration(destination)
+
+beforeAll(() => nock.disableNetConnect())
+afterEach(() => {
+  nock.cleanAll()
+  expect(takeUnmatched()).toEqual([])
+})
+afterAll(() => nock.enableNetConnect())
+
+type Event = Partial<SegmentEvent>
+interface Status {
+  status: number
+  errortype?: string
+  errormessage?: string
+  sent?: unknown
+  body?: unknown
+}
+
+/** Runs performBatch and returns the per-event statuses Segment would see. */
+async function batch(action: 'createAffiliate' | 'deleteAffiliate', events: Event[], mapping: JSONObject = {}) {
+  await testDestination.testBatchAction(action, {
+    events: events as SegmentEvent[],
+    settings,
+    mapping,
+    useDefaultMappings: true
+  })
+  return testDestination.results[0].multistatus as Status[]
+}
+
+const person = (i: number, extra: Record<string, unknown> = {}): Event => ({
+  type: 'identify',
+  userId: `u-${i}`,
+  traits: { email: `person${i}@initech.com`, name: `Person Number${i}`, ...extra }
+})
+
+const bodyOf = (i: number) => ({
+  first_name: 'Person',
+  last_name: `Number${i}`,
+  email: `person${i}@initech.com`,
+  status: 'PENDING',
+  send_welcome: 'FALSE',
+  unique_merchant_id: `u-${i}`
+})
+
+describe('createAffiliate performBatch', () => {
+  it('gives each event its own status: invalid ones 400 without a request, valid ones 200', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/new'), newAffiliateBody(bodyOf(0)))
+      .reply(200, CREATED('c0', 100))
+      .post(p('/affiliate/new'), newAffiliateBody(bodyOf(3)))
+      .reply(200, CREATED('c3', 103))
+    const sent = counted(scope)
+    const statuses = await batch('createAffiliate', [
+      person(0),
+      person(1, { name: 'Cher' }), // one-word name: our validation
+      { type: 'identify', userId: 'u-2', traits: { name: 'No Email' } }, // missing email: schema validation
+      person(3)
+    ])
+    expect(scope.isDone()).toBe(true)
+    expect(sent.requests).toBe(2)
+    expect(statuses.map((s) => s.status)).toEqual([200, 400, 400, 200])
+    expect(statuses[1]).toMatchObject({ errortype: 'PAYLOAD_VALIDATION_FAILED' })
+    expect(statuses[1].errormessage).toMatch(/one word/)
+    expect(statuses[2]).toMatchObject({ errortype: 'PAYLOAD_VALIDATION_FAILED' })
+    expect(statuses[2].errormessage).toMatch(/email/)
+  })
+
+  it('never reports the password in a per-event result', async () => {
+    refersion().post(p('/affiliate/new')).reply(200, CREATED('c0', 100))
+    const statuses = await batch('createAffiliate', [person(0)], { password: 'Corr3ct#Horse' })
+    expect(JSON.stringify(statuses)).not.toContain('Corr3ct#Horse')
+    expect(statuses[0].status).toBe(200)
+  })
+
+  it('a 429 on some events fails only those (retryable 429); the others succeed', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/new'), newAffiliateBody(bodyOf(0)))
+      .reply(200, CREATED('c0', 100))
+      .post(p('/affiliate/new'), newAffiliateBody(bodyOf(1)))
+      .reply(429, { error: 'Too many requests' }, { 'Retry-After': '0' })
+      .post(p('/affiliate/new'), newAffiliateBody(bodyOf(2)))
+      .reply(200, CREATED('c2', 102))
+      .post(p('/affiliate/new'), newAffiliateBody(bodyOf(3)))
+      .reply(429, { error: 'Too many requests' }, { 'Retry-After': '0' })
+    const statuses = await batch('createAffiliate', [person(0), person(1), person(2), person(3)])
+    expect(scope.isDone()).toBe(true)
+    expect(statuses.map((s) => s.status)).toEqual([200, 429, 200, 429])
+    expect(statuses[1].errortype).toBe('TOO_MANY_REQUESTS')
+    expect(statuses[1].errormessage).toContain('Too many requests')
+  })
+
+  it('honours Retry-After: work not yet started waits before it is sent', async () => {
+    const arrivals = new Map<string, number>()
+    refersion()
+      .post(p('/affiliate/new'))
+      .times(21)
+      .reply((_uri, body) => {
+        const email = (body as { email: string }).email
+        arrivals.set(email, Date.now())
+        return email === bodyOf(0).email
+          ? [429, { error: 'Too many requests' }, { 'Retry-After': '1' }]
+          : [200, CREATED('c', 1)]
+      })
+    const events = Array.from({ length: BATCH_CONCURRENCY + 1 }, (_, i) => person(i))
+    const statuses = await batch('createAffiliate', events)
+    expect(statuses[0].status).toBe(429)
+    expect(statuses.slice(1).every((s) => s.status === 200)).toBe(true)
+    // The first BATCH_CONCURRENCY events were in flight together; the next one started after the wait.
+    const waited = (arrivals.get(bodyOf(BATCH_CONCURRENCY).email) ?? 0) - (arrivals.get(bodyOf(0).email) ?? 0)
+    expect(waited).toBeGreaterThanOrEqual(900)
+  })
+
+  it('processes two identifies for the same email in order, one after the other (no duplicate-create race)', async () => {
+    const order: string[] = []
+    let firstAnswered = false
+    const first = { ...bodyOf(0) }
+    const second = { ...bodyOf(0), email: 'PERSON0@initech.com', last_name: 'Renamed' }
+    const scope = refersion()
+      .post(p('/affiliate/new'), newAffiliateBody(first))
+      .reply(async () => {
+        order.push('new #1')
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        firstAnswered = true
+        return [200, CREATED('c0', 100)]
+      })
+      .post(p('/affiliate/new'), newAffiliateBody(second))
+      .reply(() => {
+        order.push(firstAnswered ? 'new #2 after #1 answered' : 'new #2 RACED #1')
+        return [422, EMAIL_TAKEN]
+      })
+      .post(p('/affiliate/search'), { keyword: 'PERSON0@initech.com', page: '1' })
+      .reply(200, { total: 1, results: [{ id: 100, email: 'person0@initech.com', first_name: 'Person' }] })
+      .post(p('/affiliate/edit'), {
+        affiliates: [{ id: 100, first_name: 'Person', last_name: 'Renamed', unique_merchant_id: 'u-0' }]
+      })
+      .reply(200, { ids_changed: [100], ids_not_changed: [] })
+    const statuses = await batch('createAffiliate', [
+      person(0),
+      { ...person(0), traits: { email: 'PERSON0@initech.com', name: 'Person Renamed' } }
+    ])
+    // The second event's email differs only in case: it is the same affiliate.
+    expect(order).toEqual(['new #1', 'new #2 after #1 answered'])
+    expect(scope.isDone()).toBe(true)
+    expect(statuses.map((s) => s.status)).toEqual([200, 200])
+  })
+
+  it('a 401 fails every event with 401 and stops sending: no request starts after the first 401', async () => {
+    let requests = 0
+    const scope = refersion()
+      .post(p('/affiliate/new'))
+      .times(45)
+      .reply(() => {
+        requests++
+        return [401, { error: 'Invalid API credentials (error 2).' }]
+      })
+    const events = Array.from({ length: 45 }, (_, i) => person(i))
+    const statuses = await batch('createAffiliate', events)
+    // Only the requests already in flight when the first 401 came back (the concurrency window) were sent.
+    expect(requests).toBe(BATCH_CONCURRENCY)
+    expect(requests).toBeLessThan(events.length)
+    expect(scope.pendingMocks()).toHaveLength(1)
+    expect(statuses).toHaveLength(45)
+    for (const s of statuses) {
+      expect(s.status).toBe(401)
+      expect(s.errortype).toBe('INVALID_AUTHENTICATION')
+      expect(s.errormessage).not.toContain(SECRET_KEY)
+    }
+    expect(statuses.slice(BATCH_CONCURRENCY).every((s) => /^Not sent/.test(s.errormessage ?? ''))).toBe(true)
+  })
+
+  it('a 401 on a chain of same-email events sends only the first', async () => {
+    let requests = 0
+    refersion()
+      .post(p('/affiliate/new'))
+      .times(3)
+      .reply(() => {
+        requests++
+        return [401, { error: 'Invalid API credentials (error 2).' }]
+      })
+    const statuses = await batch('createAffiliate', [person(0), person(0), person(0)])
+    expect(requests).toBe(1)
+    expect(statuses.map((s) => s.status)).toEqual([401, 401, 401])
+  })
+})
+
+describe('deleteAffiliate performBatch', () => {
+  const byId = (id: number): Event => ({ type: 'delete', userId: `u-${id}`, properties: { affiliateId: String(id) } })
+  const mapping = { affiliateId: { '@path': '$.properties.affiliateId' } }
+
+  it('120 deletes by numeric id → exactly 3 status_change calls (50 + 50 + 20), every event 200', async () => {
+    const ids = Array.from({ length: 120 }, (_, i) => i + 1)
+    const chunks = [ids.slice(0, 50), ids.slice(50, 100), ids.slice(100)]
+    let scope = refersion()
+    for (const chunk of chunks) {
+      scope = scope
+        .post(p('/affiliate/status_change'), { ids: chunk, status: 'DISABLED' })
+        .reply(200, { ids_changed: chunk, ids_not_changed: [] })
+    }
+    const sent = counted(scope)
+    const statuses = await batch('deleteAffiliate', ids.map(byId), mapping)
+    expect(scope.isDone()).toBe(true)
+    expect(sent.requests).toBe(3)
+    expect(statuses).toHaveLength(120)
+    expect(statuses.every((s) => s.status === 200)).toBe(true)
+  })
+
+  it('a partial ids_not_changed fails only those events', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/status_change'), { ids: [11, 12, 13], status: 'DISABLED' })
+      .reply(200, { ids_changed: [11, 13], ids_not_changed: [12] })
+    const statuses = await batch('deleteAffiliate', [byId(11), byId(12), byId(13)], mapping)
+    expect(scope.isDone()).toBe(true)
+    expect(statuses.map((s) => s.status)).toEqual([200, 422, 200])
+    expect(statuses[1].errormessage).toContain('ids_not_changed')
+  })
+
+  it('groups DISABLED and DENIED into separate status changes', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/status_change'), { ids: [1, 3], status: 'DISABLED' })
+      .reply(200, { ids_changed: [1, 3], ids_not_changed: [] })
+      .post(p('/affiliate/status_change'), { ids: [2], status: 'DENIED' })
+      .reply(200, { ids_changed: [2], ids_not_changed: [] })
+    const events = [byId(1), { ...byId(2), properties: { affiliateId: '2', status: 'DENIED' } }, byId(3)]
+    const statuses = await batch('deleteAffiliate', events, { ...mapping, status: { '@path': '$.properties.status' } })
+    expect(scope.isDone()).toBe(true)
+    expect(statuses.map((s) => s.status)).toEqual([200, 200, 200])
+  })
+
+  it('an affiliate not found fails alone (404) and is left out of the status change', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/search'), { keyword: 'ghost@initech.com', page: '1' })
+      .reply(200, { total: 1, results: [{ id: 'g1', email: 'theghost@initech.com' }] })
+      .post(p('/affiliate/status_change'), { ids: [5], status: 'DISABLED' })
+      .reply(200, { ids_changed: [5], ids_not_changed: [] })
+    const statuses = await batch(
+      'deleteAffiliate',
+      [byId(5), { type: 'delete', userId: 'u-x', traits: { email: 'ghost@initech.com' } }],
+      mapping
+    )
+    expect(scope.isDone()).toBe(true)
+    expect(statuses.map((s) => s.status)).toEqual([200, 404])
+    expect(statuses[1].errormessage).toMatch(/not found/)
+  })
+
+  it('a 401 on the status change fails every event in it with 401', async () => {
+    refersion()
+      .post(p('/affiliate/status_change'), { ids: [1, 2], status: 'DISABLED' })
+      .reply(401, { error: 'Invalid API credentials (error 2).' })
+    const statuses = await batch('deleteAffiliate', [byId(1), byId(2)], mapping)
+    expect(statuses.map((s) => s.status)).toEqual([401, 401])
+  })
+})

@@ -1,0 +1,245 @@
+import fc from 'fast-check'
+import { IntegrationError, PayloadValidationError } from '@segment/actions-core'
+import { API_KEY_FORMAT, parseApiKey, secretOf } from '../../src/lib/auth'
+import { baseUrl, DEFAULT_BASE_URL, numericId } from '../../src/lib/client'
+import { REFERSION_COUNTRIES, toRefersionCountry } from '../../src/lib/countries'
+import {
+  buildNewAffiliate,
+  editableFields,
+  recordAlreadyMatches,
+  resolveNames,
+  sameEmail
+} from '../../src/lib/affiliates'
+import {
+  generatePassword,
+  GENERATED_PASSWORD_LENGTH,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  passwordPolicyViolation
+} from '../../src/lib/password'
+
+describe('countries', () => {
+  it('holds exactly the 90 codes Refersion accepts', () => {
+    expect(REFERSION_COUNTRIES.size).toBe(90)
+    for (const code of ['US', 'DE', 'GB', 'CA', 'JP', 'ZA', 'WS', 'VG'])
+      expect(REFERSION_COUNTRIES.has(code)).toBe(true)
+    for (const code of ['AF', 'FR_', 'UK', 'EU']) expect(REFERSION_COUNTRIES.has(code)).toBe(false)
+  })
+
+  it.each([
+    ['US', 'US'],
+    ['us', 'US'],
+    ['USA', 'US'],
+    ['usa', 'US'],
+    ['840', 'US'],
+    ['United States', 'US'],
+    ['united states', 'US'],
+    ['United States of America', 'US'],
+    ['U.S.A.', 'US'],
+    ['U.S.', 'US'],
+    [' US ', 'US'],
+    ['Germany', 'DE'],
+    ['DEU', 'DE'],
+    ['de', 'DE'],
+    ['United Kingdom', 'GB'],
+    ['Japan', 'JP'],
+    ['South Korea', 'KR'],
+    ['Mexico', 'MX']
+  ])('%p → %p', (input, code) => {
+    expect(toRefersionCountry(input)).toBe(code)
+  })
+
+  it.each(['Afghanistan', 'AF', 'AFG', 'Narnia', 'ZZ', 'XYZ', '', '   ', 'x'.repeat(200)])(
+    '%p → undefined (left out)',
+    (input) => {
+      expect(toRefersionCountry(input)).toBeUndefined()
+    }
+  )
+
+  it('ignores non-strings', () => {
+    for (const value of [undefined, null, 840, {}, ['US']]) expect(toRefersionCountry(value)).toBeUndefined()
+  })
+
+  it('only ever returns one of the 90 accepted codes (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (input) => {
+        const code = toRefersionCountry(input)
+        return code === undefined || REFERSION_COUNTRIES.has(code)
+      })
+    )
+  })
+})
+
+describe('password policy', () => {
+  it.each([
+    ['Abc1!defg', true],
+    ['Aa1!'.repeat(18), true],
+    ['Aaaa1!bcd', true],
+    ['Abc1!def', false],
+    ['Aa1!'.repeat(18) + 'x', false],
+    ['abcdef1!gh', false],
+    ['ABCDEF1!GH', false],
+    ['Abcdefg!hi', false],
+    ['Abcdefg1hi', false],
+    ['Aaaaa1!bcd', false],
+    ['Abc1!dddd9', false]
+  ])('%p valid: %p', (password, valid) => {
+    expect(passwordPolicyViolation(password) === undefined).toBe(valid)
+  })
+
+  it('rejects the email as password case-insensitively', () => {
+    expect(passwordPolicyViolation('peter.g1@INITECH.com', 'Peter.G1@initech.com')).toMatch(/email/)
+    expect(passwordPolicyViolation('peter.g1@INITECH.com', 'other@initech.com')).toBeUndefined()
+  })
+
+  it('never repeats the password in its explanation (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 9, maxLength: 80 }), (password) => {
+        const why = passwordPolicyViolation(password)
+        return why === undefined || !why.includes(password)
+      })
+    )
+  })
+
+  it('generates 2,000 policy-valid, distinct passwords', () => {
+    const seen = new Set<string>()
+    for (let i = 0; i < 2000; i++) {
+      const password = generatePassword()
+      expect(password).toHaveLength(GENERATED_PASSWORD_LENGTH)
+      const why = passwordPolicyViolation(password)
+      if (why !== undefined) throw new Error(`generated password #${i} breaks the policy: ${why}`)
+      seen.add(password)
+    }
+    expect(seen.size).toBe(2000)
+  })
+
+  it('generates valid passwords at every allowed length and refuses others', () => {
+    for (let length = PASSWORD_MIN_LENGTH; length <= PASSWORD_MAX_LENGTH; length++) {
+      for (let i = 0; i < 20; i++) {
+        const password = generatePassword(length)
+        expect(password).toHaveLength(length)
+        expect(passwordPolicyViolation(password)).toBeUndefined()
+      }
+    }
+    expect(() => generatePassword(PASSWORD_MIN_LENGTH - 1)).toThrow(RangeError)
+    expect(() => generatePassword(PASSWORD_MAX_LENGTH + 1)).toThrow(RangeError)
+  })
+})
+
+describe('API key (publickey.secretkey)', () => {
+  it('splits at the first dot and trims each half', () => {
+    expect(parseApiKey('pub.sec')).toEqual({ publicKey: 'pub', secretKey: 'sec' })
+    expect(parseApiKey('pub_1.sec.more')).toEqual({ publicKey: 'pub_1', secretKey: 'sec.more' })
+    expect(parseApiKey('  pub_1 . sec_2  ')).toEqual({ publicKey: 'pub_1', secretKey: 'sec_2' })
+  })
+
+  it.each([
+    ['no dot', 'pub_ab12sec_cd34'],
+    ['empty public half', '.s3cr3tXYZ'],
+    ['empty secret half', 'pub_ab12.'],
+    ['blank halves', ' . '],
+    ['a space inside the secret', 'pub_ab12.s3cr3t XYZ'],
+    ['non-ASCII in the secret', 'pub_ab12.s3crét9'],
+    ['non-ASCII in the public key', 'püb_ab12.s3cr3tXYZ'],
+    ['a control character', 'pub_ab12.s3cr\tXYZ'],
+    ['empty', ''],
+    ['not a string', 42]
+  ])('rejects %s with a 400 IntegrationError naming the format', (_, apiKey) => {
+    let error: unknown
+    try {
+      parseApiKey(apiKey)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(IntegrationError)
+    const err = error as IntegrationError
+    expect(err.status).toBe(400)
+    expect(err.message).toContain('publickey.secretkey')
+    expect(err.message).toContain(API_KEY_FORMAT)
+    if (typeof apiKey === 'string') {
+      const secret = apiKey.includes('.') ? apiKey.slice(apiKey.indexOf('.') + 1).trim() : apiKey.trim()
+      if (secret) expect(err.message).not.toContain(secret)
+    }
+    expect(secretOf(apiKey)).toBeUndefined()
+  })
+
+  it('secretOf returns the secret half of a valid key', () => {
+    expect(secretOf('pub.sec.more')).toBe('sec.more')
+  })
+})
+
+describe('base URL', () => {
+  it('is production when REFERSION_BASE_URL is unset or blank', () => {
+    expect(DEFAULT_BASE_URL).toBe('https://api.refersion.com/v2')
+    expect(baseUrl({})).toBe('https://api.refersion.com/v2')
+    expect(baseUrl({ REFERSION_BASE_URL: '  ' })).toBe('https://api.refersion.com/v2')
+    expect(process.env.REFERSION_BASE_URL).toBeUndefined()
+    expect(baseUrl()).toBe('https://api.refersion.com/v2')
+  })
+
+  it('follows REFERSION_BASE_URL when set (trailing slashes dropped)', () => {
+    expect(baseUrl({ REFERSION_BASE_URL: 'http://127.0.0.1:4010/v2/' })).toBe('http://127.0.0.1:4010/v2')
+  })
+})
+
+describe('affiliate helpers', () => {
+  it('numericId accepts positive integers and digit strings only', () => {
+    expect(numericId(42)).toBe(42)
+    expect(numericId('42')).toBe(42)
+    expect(numericId(' 42 ')).toBe(42)
+    for (const value of ['a3y7', '0', 0, -1, 1.5, '', null, undefined, '12a']) expect(numericId(value)).toBeUndefined()
+  })
+
+  it('sameEmail compares exactly, ignoring case and surrounding space', () => {
+    expect(sameEmail('Peter@Initech.com', 'peter@initech.com ')).toBe(true)
+    expect(sameEmail('jpeter@initech.com', 'peter@initech.com')).toBe(false)
+    expect(sameEmail('peter@initech.com.au', 'peter@initech.com')).toBe(false)
+    expect(sameEmail(undefined, undefined)).toBe(false)
+  })
+
+  it('resolveNames derives the missing half from name', () => {
+    expect(resolveNames({ name: 'Jan Van Der Berg' })).toEqual({ first_name: 'Jan', last_name: 'Van Der Berg' })
+    expect(resolveNames({ firstName: 'Pete', name: 'Peter Gibbons' })).toEqual({
+      first_name: 'Pete',
+      last_name: 'Gibbons'
+    })
+    expect(() => resolveNames({ name: 'Cher' })).toThrow(PayloadValidationError)
+    expect(() => resolveNames({})).toThrow(PayloadValidationError)
+  })
+
+  it('buildNewAffiliate rejects an empty email and an unknown status', () => {
+    expect(() => buildNewAffiliate({ email: ' ', name: 'Peter Gibbons' })).toThrow(PayloadValidationError)
+    expect(() => buildNewAffiliate({ email: 'a@b.co', name: 'Peter Gibbons', status: 'DISABLED' })).toThrow(
+      PayloadValidationError
+    )
+  })
+
+  it('editableFields keeps profile fields and drops password, status, send_welcome and email', () => {
+    const body = buildNewAffiliate({
+      email: 'a@b.co',
+      name: 'Peter Gibbons',
+      company: 'Initech',
+      uniqueMerchantId: 'u'
+    })
+    expect(editableFields(body)).toEqual({
+      first_name: 'Peter',
+      last_name: 'Gibbons',
+      company: 'Initech',
+      unique_merchant_id: 'u'
+    })
+  })
+
+  it('recordAlreadyMatches only when every field is visible and equal', () => {
+    const fields = { first_name: 'Peter', last_name: 'Gibbons', company: 'Initech' }
+    expect(
+      recordAlreadyMatches({ id: 'a', first_name: 'Peter', last_name: 'Gibbons', company_name: 'Initech' }, fields)
+    ).toBe(true)
+    expect(recordAlreadyMatches({ id: 'a', first_name: 'Peter', last_name: 'Gibbons' }, fields)).toBe(false)
+    expect(
+      recordAlreadyMatches({ id: 'a', first_name: 'Peter', last_name: 'G', company_name: 'Initech' }, fields)
+    ).toBe(false)
+    expect(recordAlreadyMatches({ id: 'a', first_name: 'Peter', last_name: 'Gibbons' }, { ...fields, city: 'X' })).toBe(
+      false
+    )
+  })
+})
