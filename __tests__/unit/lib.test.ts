@@ -209,7 +209,7 @@ describe('affiliate helpers', () => {
 
   it('buildNewAffiliate rejects an empty email and an unknown status', () => {
     expect(() => buildNewAffiliate({ email: ' ', name: 'Peter Gibbons' })).toThrow(PayloadValidationError)
-    expect(() => buildNewAffiliate({ email: 'a@b.co', name: 'Peter Gibbons', status: 'DISABLED' })).toThrow(
+    expect(() => buildNewAffiliate({ email: 'a@b.co', name: 'Peter Gibbons', status: 'DISABLED' as 'ACTIVE' })).toThrow(
       PayloadValidationError
     )
   })

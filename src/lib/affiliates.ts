@@ -1,34 +1,12 @@
 import { PayloadValidationError } from '@segment/actions-core'
+import type { Payload } from '../createAffiliate/generated-types'
 import { AffiliateRecord, AffiliateStatus, RefersionClient } from './client'
 import { toRefersionCountry } from './countries'
 import { AffiliateNotFoundError, RefersionApiError, RefersionRetryableError } from './errors'
 import { generatePassword, passwordPolicyViolation } from './password'
 
-/** What the createAffiliate mapping produces (structurally the action's generated Payload). */
-export interface AffiliateInput {
-  email: string
-  firstName?: string
-  lastName?: string
-  name?: string
-  address?: {
-    street?: string
-    city?: string
-    state?: string
-    postalCode?: string
-    postal_code?: string
-    country?: string
-    [key: string]: unknown
-  }
-  company?: string
-  phone?: string
-  password?: string
-  status?: string
-  offer?: string
-  sendWelcome?: boolean
-  paypalEmail?: string
-  conversionTriggerCoupon?: string
-  uniqueMerchantId?: string
-}
+/** What the createAffiliate mapping produces: the action's generated Payload (`address` also admits `postal_code`). */
+export type AffiliateInput = Payload
 
 /** The snake_case body of `POST /affiliate/new`; empty values are never present. */
 export type NewAffiliateBody = Record<string, string>
