@@ -396,7 +396,7 @@ export async function runBench(options: BenchOptions): Promise<Record<string, nu
   console.log('')
   console.log(
     `CPU at 0 ms latency: createAffiliate ${cpu.oursMsPerEvent.toFixed(3)} ms/event vs minimal action ` +
-      `${cpu.minimalMsPerEvent.toFixed(3)} ms/event (median ratio ${cpu.ratio.toFixed(3)}; both include the in-process sandbox)`
+      `${cpu.minimalMsPerEvent.toFixed(3)} ms/event (median ratio ${cpu.ratio.toFixed(3)}; sandbox in a child process, not counted)`
   )
   console.log(
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`
