@@ -78,8 +78,8 @@ test.each<[string, (d: Definition) => void, RegExp]>([
   ],
   [
     'a preset whose subscription does not parse',
-    (d) => void (d.presets![1] = { ...d.presets![1], subscribe: '' } as never),
-    /preset "Delete Affiliate": subscribe does not parse/
+    (d) => void (d.presets![0] = { ...d.presets![0], subscribe: '' } as never),
+    /preset "Create Affiliate": subscribe does not parse/
   ],
   [
     'a preset that maps a field the action does not have',

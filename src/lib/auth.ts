@@ -34,6 +34,10 @@ export function parseApiKey(apiKey: unknown): RefersionKeys {
   if (!VISIBLE_ASCII.test(secretKey)) {
     throw invalid('the secret key contains spaces, control or non-ASCII characters')
   }
+  // actions-core drops a header whose value is the text "undefined" (an empty template variable), so such a
+  // half would never reach Refersion and the pair would look rejected.
+  if (publicKey === 'undefined') throw invalid('the public key is an unfilled placeholder, not a key')
+  if (secretKey === 'undefined') throw invalid('the secret key is an unfilled placeholder, not a key')
   return { publicKey, secretKey }
 }
 

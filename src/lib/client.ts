@@ -198,7 +198,7 @@ export class RefersionClient {
         `Refersion did not update affiliate ${id}: it was reported in ids_not_changed`,
         422,
         200,
-        refersionMessages(data)
+        refersionMessages(data).map(this.scrub)
       )
     }
   }

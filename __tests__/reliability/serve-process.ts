@@ -1,0 +1,132 @@
+/**
+ * `./bin/run serve --sandbox --no-watch` as a child process on a free loopback port, with its output kept.
+ */
+import { ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+
+export const REPO = path.resolve(__dirname, '..', '..')
+export const BIN_RUN = path.join(REPO, 'bin', 'run')
+
+/** Whether the serve command exists yet (it is built concurrently with this suite). */
+export const serveAvailable = () => existsSync(BIN_RUN) && existsSync(path.join(REPO, 'src', 'cli', 'index.ts'))
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+export interface Serve {
+  port: number
+  url: string
+  child: ChildProcess
+  /** Every line the process wrote to stdout or stderr. */
+  lines: string[]
+  listeningLine: string
+  alive(): boolean
+  stop(): Promise<void>
+}
+
+export interface Answer {
+  status: number
+  headers: Record<string, string>
+  text: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any
+}
+
+/** Starts the server and resolves once it has logged that it listens. */
+export async function startServe(extraArgs: string[] = [], startupMs = 45_000): Promise<Serve> {
+  const port = await freePort()
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  for (const key of Object.keys(env)) {
+    if (key === 'PORT' || key.startsWith('REFERSION_') || key.startsWith('SANDBOX_')) delete env[key]
+  }
+  const child = spawn(
+    process.execPath,
+    [BIN_RUN, 'serve', '--sandbox', '--no-watch', '--port', String(port), ...extraArgs],
+    {
+      cwd: REPO,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe']
+    }
+  )
+  const lines: string[] = []
+  let exited = false
+  child.once('exit', () => (exited = true))
+  const listening = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`serve did not start in ${startupMs} ms:\n${lines.join('\n')}`)),
+      startupMs
+    )
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line.trim()) continue
+        lines.push(line)
+        if (/listening at http/.test(line)) {
+          clearTimeout(timer)
+          resolve(line)
+        }
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`serve exited (${signal ?? code}) before listening:\n${lines.join('\n')}`))
+    })
+  })
+  const listeningLine = await listening
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    child,
+    lines,
+    listeningLine,
+    alive: () => !exited && child.exitCode === null && child.signalCode === null,
+    stop: async () => {
+      if (exited) return
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await gone
+      clearTimeout(timer)
+    }
+  }
+}
+
+/** Sends a request to the server and reads the whole answer (never throws on HTTP statuses). */
+export async function call(
+  serve: Serve,
+  method: string,
+  route: string,
+  body?: string | Buffer | object,
+  headers: Record<string, string> = { 'content-type': 'application/json' }
+): Promise<Answer> {
+  const payload =
+    body === undefined
+      ? undefined
+      : typeof body === 'string'
+        ? body
+        : Buffer.isBuffer(body)
+          ? new Uint8Array(body)
+          : JSON.stringify(body)
+  const res = await fetch(serve.url + route, { method, headers, body: payload, signal: AbortSignal.timeout(30_000) })
+  const text = await res.text()
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  const out: Record<string, string> = {}
+  res.headers.forEach((value, key) => (out[key] = value))
+  return { status: res.status, headers: out, text, json }
+}
