@@ -150,43 +150,26 @@ export async function benchmark(options: BenchOptions, log: (line: string) => vo
     const n = options.events
     const seq = Array.from({ length: n }, (_, i) => i)
     log(`Benchmark: ${n} events per workload, ${options.latency} ms sandbox latency, batch size ${options.batchSize}`)
-    await run(
-      'create',
-      'sequential',
-      'createAffiliate',
-      seq.map((i) => identify('seq', i))
-    )
-    await run(
-      'create',
-      'batch',
-      'createAffiliate',
-      seq.map((i) => identify('bat', i))
-    )
-    // Repeated identifies carry one changed trait, so each costs the full find-and-update path.
-    await run(
-      'repeat',
-      'sequential',
-      'createAffiliate',
-      seq.map((i) => identify('seq', i, '+1 415 555 0100'))
-    )
-    await run(
-      'repeat',
-      'batch',
-      'createAffiliate',
-      seq.map((i) => identify('bat', i, '+1 415 555 0100'))
-    )
-    await run(
-      'delete',
-      'sequential',
-      'deleteAffiliate',
-      seq.map((i) => deletion('seq', i))
-    )
-    await run(
-      'delete',
-      'batch',
-      'deleteAffiliate',
-      seq.map((i) => deletion('bat', i))
-    )
+    const workloads: [string, string, (prefix: string, i: number) => SegmentEvent][] = [
+      ['create', 'createAffiliate', (prefix, i) => identify(prefix, i)],
+      // Repeated identifies carry one changed trait, so each costs the full find-and-update path.
+      ['repeat', 'createAffiliate', (prefix, i) => identify(prefix, i, '+1 415 555 0100')],
+      ['delete', 'deleteAffiliate', (prefix, i) => deletion(prefix, i)]
+    ]
+    for (const [workload, slug, event] of workloads) {
+      await run(
+        workload,
+        'sequential',
+        slug,
+        seq.map((i) => event('seq', i))
+      )
+      await run(
+        workload,
+        'batch',
+        slug,
+        seq.map((i) => event('bat', i))
+      )
+    }
 
     // Nothing lost, nothing duplicated: every person has exactly one affiliate, updated and disabled.
     let lost = 0

@@ -3,13 +3,9 @@ import { buildNewAffiliate, upsertAffiliate } from '../lib/affiliates'
 import { batchFields, createAffiliatesInBatch } from '../lib/batch'
 import { RefersionClient } from '../lib/client'
 import { secretOf } from '../lib/auth'
+import { EMAIL_DEFAULT, fallback } from '../lib/mapping'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
-
-/** `A`, else `B` — the mapping-kit fallback form Segment's validator accepts. */
-const fallback = (a: string, b: object | string) => ({
-  '@if': { exists: { '@path': a }, then: { '@path': a }, else: typeof b === 'string' ? { '@path': b } : b }
-})
 
 const action: ActionDefinition<Settings, Payload> = {
   title: 'Create Affiliate',
@@ -24,7 +20,7 @@ const action: ActionDefinition<Settings, Payload> = {
       type: 'string',
       format: 'email',
       required: true,
-      default: fallback('$.traits.email', fallback('$.email', '$.context.traits.email'))
+      default: EMAIL_DEFAULT
     },
     firstName: {
       label: 'First Name',

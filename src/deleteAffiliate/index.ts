@@ -3,6 +3,7 @@ import { removalStatus, removeAffiliate } from '../lib/affiliates'
 import { batchFields, removeAffiliatesInBatch } from '../lib/batch'
 import { RefersionClient } from '../lib/client'
 import { secretOf } from '../lib/auth'
+import { EMAIL_DEFAULT } from '../lib/mapping'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
 
@@ -22,19 +23,7 @@ const action: ActionDefinition<Settings, Payload> = {
       label: 'Email',
       description: "The affiliate's email; only an affiliate with exactly this email (any case) is changed.",
       type: 'string',
-      default: {
-        '@if': {
-          exists: { '@path': '$.traits.email' },
-          then: { '@path': '$.traits.email' },
-          else: {
-            '@if': {
-              exists: { '@path': '$.email' },
-              then: { '@path': '$.email' },
-              else: { '@path': '$.context.traits.email' }
-            }
-          }
-        }
-      }
+      default: EMAIL_DEFAULT
     },
     userId: {
       label: 'User ID',
