@@ -1,28 +1,22 @@
-import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import destination from '../../src'
 import { BATCH_CONCURRENCY } from '../../src/lib/batch'
 import {
+  counted,
   CREATED,
   EMAIL_TAKEN,
-  SECRET_KEY,
-  counted,
   newAffiliateBody,
   p,
   refersion,
+  SECRET_KEY,
   settings,
-  takeUnmatched
+  useOfflineNock
 } from './helpers'
 
 const testDestination = createTestIntegration(destination)
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.cleanAll()
-  expect(takeUnmatched()).toEqual([])
-})
-afterAll(() => nock.enableNetConnect())
+useOfflineNock()
 
 type Event = Partial<SegmentEvent>
 interface Status {

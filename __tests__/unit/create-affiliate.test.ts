@@ -5,30 +5,25 @@ import destination from '../../src'
 import { isRetryable, RefersionApiError } from '../../src/lib/errors'
 import { passwordPolicyViolation } from '../../src/lib/password'
 import {
-  CREATED,
-  EMAIL_TAKEN,
-  PETER_BODY,
-  PETER_EMAIL,
-  SEARCH_MISS,
   caught,
+  CREATED,
   docsIdentify,
+  EMAIL_TAKEN,
   newAffiliateBody,
   p,
+  PETER_BODY,
+  PETER_EMAIL,
   refersion,
+  SEARCH_MISS,
   searchResult,
   settings,
-  takeUnmatched,
-  trap
+  trap,
+  useOfflineNock
 } from './helpers'
 
 const testDestination = createTestIntegration(destination)
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.cleanAll()
-  expect(takeUnmatched()).toEqual([])
-})
-afterAll(() => nock.enableNetConnect())
+useOfflineNock()
 
 type Event = Partial<SegmentEvent>
 

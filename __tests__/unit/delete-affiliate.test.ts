@@ -1,29 +1,23 @@
-import nock from 'nock'
 import { createTestIntegration, IntegrationError, PayloadValidationError } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import destination from '../../src'
 import { AffiliateNotFoundError, isRetryable, RefersionApiError } from '../../src/lib/errors'
 import {
-  PETER_EMAIL,
-  SEARCH_MISS,
   caught,
   docsDelete,
   p,
+  PETER_EMAIL,
   refersion,
+  SEARCH_MISS,
   searchResult,
   settings,
-  takeUnmatched,
-  trap
+  trap,
+  useOfflineNock
 } from './helpers'
 
 const testDestination = createTestIntegration(destination)
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.cleanAll()
-  expect(takeUnmatched()).toEqual([])
-})
-afterAll(() => nock.enableNetConnect())
+useOfflineNock()
 
 type Event = Partial<SegmentEvent>
 

@@ -8,16 +8,11 @@ import type { SegmentEvent } from '@segment/actions-core'
 import destination from '../../src'
 import createAffiliate from '../../src/createAffiliate'
 import deleteAffiliate from '../../src/deleteAffiliate'
-import { PUBLIC_KEY, SECRET_KEY, caught, p, refersion, settings, takeUnmatched, trap } from './helpers'
+import { caught, p, PUBLIC_KEY, refersion, SECRET_KEY, settings, trap, useOfflineNock } from './helpers'
 
 const testDestination = createTestIntegration(destination)
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.cleanAll()
-  expect(takeUnmatched()).toEqual([])
-})
-afterAll(() => nock.enableNetConnect())
+useOfflineNock()
 
 /** `A`, else `B`: the fallback directive form the SPEC's default mappings use. */
 const orElse = (a: string, b: object) => ({ '@if': { exists: { '@path': a }, then: { '@path': a }, else: b } })

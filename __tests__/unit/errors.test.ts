@@ -19,25 +19,20 @@ import {
   refersionMessages
 } from '../../src/lib/errors'
 import {
-  PETER_BODY,
-  SECRET_KEY,
   caught,
   docsIdentify,
   newAffiliateBody,
   p,
+  PETER_BODY,
   refersion,
+  SECRET_KEY,
   settings,
-  takeUnmatched
+  useOfflineNock
 } from './helpers'
 
 const testDestination = createTestIntegration(destination)
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.cleanAll()
-  expect(takeUnmatched()).toEqual([])
-})
-afterAll(() => nock.enableNetConnect())
+useOfflineNock()
 
 const create = () => {
   testDestination.responses = []

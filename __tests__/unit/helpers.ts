@@ -121,3 +121,13 @@ export const CREATED = (code: string, id: number) => ({
 
 export const EMAIL_TAKEN = { errors: ['The email you have entered is taken by another Affiliate.'] }
 export const SEARCH_MISS = { errors: ['Could not find affiliates with this keyword.'] }
+
+/** Every unit test file: no real network, no leftover interceptors, and no request that matched nothing. */
+export function useOfflineNock(): void {
+  beforeAll(() => nock.disableNetConnect())
+  afterEach(() => {
+    nock.cleanAll()
+    expect(takeUnmatched()).toEqual([])
+  })
+  afterAll(() => nock.enableNetConnect())
+}

@@ -5,24 +5,19 @@ import destination from '../../src'
 import { passwordPolicyViolation } from '../../src/lib/password'
 import {
   CREATED,
-  EMAIL_TAKEN,
-  PETER_EMAIL,
   docsIdentify,
+  EMAIL_TAKEN,
   normalisePassword,
   p,
+  PETER_EMAIL,
   refersion,
   settings,
-  takeUnmatched
+  useOfflineNock
 } from './helpers'
 
 const testDestination = createTestIntegration(destination)
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.cleanAll()
-  expect(takeUnmatched()).toEqual([])
-})
-afterAll(() => nock.enableNetConnect())
+useOfflineNock()
 
 /** Records every JSON body a scope receives, keyed by path. */
 function record(scope: nock.Scope) {
