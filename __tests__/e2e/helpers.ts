@@ -1,6 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process'
 import net from 'node:net'
 import path from 'node:path'
+import { read } from '../support/http'
+import type { Answer } from '../support/http'
+
+export { read }
+export type { Answer }
 
 export const ROOT = path.resolve(__dirname, '..', '..')
 export const BIN = path.join(ROOT, 'bin', 'run')
@@ -16,25 +21,6 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port))
     })
   })
-}
-
-export interface Answer {
-  status: number
-  headers: Headers
-  text: string
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  json: any
-}
-
-export async function read(res: Response): Promise<Answer> {
-  const text = await res.text()
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return { status: res.status, headers: res.headers, text, json }
 }
 
 export function isAlive(pid: number): boolean {

@@ -5,6 +5,7 @@ import { ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
+import { parseJson } from '../support/http'
 
 export const REPO = path.resolve(__dirname, '..', '..')
 export const BIN_RUN = path.join(REPO, 'bin', 'run')
@@ -120,12 +121,7 @@ export async function call(
           : JSON.stringify(body)
   const res = await fetch(serve.url + route, { method, headers, body: payload, signal: AbortSignal.timeout(30_000) })
   const text = await res.text()
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
+  const json = parseJson(text)
   const out: Record<string, string> = {}
   res.headers.forEach((value, key) => (out[key] = value))
   return { status: res.status, headers: out, text, json }

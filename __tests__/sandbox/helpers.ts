@@ -1,4 +1,9 @@
 import type { RunningSandbox } from '../../src/sandbox'
+import { read } from '../support/http'
+import type { Answer } from '../support/http'
+
+export { read }
+export type { Answer }
 
 export const PUBLIC_KEY = 'pub_test123'
 export const SECRET_KEY = 'sec_SuperSecretValue987'
@@ -8,14 +13,6 @@ export const AUTH = {
   'Refersion-Public-Key': PUBLIC_KEY,
   'Refersion-Secret-Key': SECRET_KEY,
   'Content-Type': 'application/json'
-}
-
-export interface Answer {
-  status: number
-  headers: Headers
-  text: string
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  json: any
 }
 
 /** POSTs a JSON body (or a raw string) to `/v2<path>` and reads the whole answer. */
@@ -31,17 +28,6 @@ export async function api(
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
   })
   return read(res)
-}
-
-export async function read(res: Response): Promise<Answer> {
-  const text = await res.text()
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return { status: res.status, headers: res.headers, text, json }
 }
 
 let counter = 0
