@@ -87,7 +87,10 @@ describe('serve options', () => {
     [{ sandbox: false }, {}, false],
     [{ live: true }, {}, false],
     [{}, { REFERSION_BASE_URL: 'http://x/v2' }, false],
-    [{}, { REFERSION_BASE_URL: '  ' }, true]
+    [{}, { REFERSION_BASE_URL: '  ' }, true],
+    [{ apiKey: 'pub_real.sec_real' }, {}, false],
+    [{}, { REFERSION_API_KEY: 'pub_real.sec_real' }, false],
+    [{ sandbox: true, apiKey: 'pub_demo.sec_demo' }, {}, true]
   ])('useSandbox(%j, %j) is %s', (flags, env, expected) => {
     expect(useSandbox(flags, env)).toBe(expected)
   })

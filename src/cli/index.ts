@@ -56,12 +56,12 @@ export function buildProgram(
     .description(
       'Run the Segment CLI-compatible local server for the destination on 127.0.0.1 (GET /manifest, ' +
         'POST /authenticate, POST /<action>, POST /delete). Uses the built-in Refersion sandbox unless --live is ' +
-        'given or REFERSION_BASE_URL is set, and reloads (in a fresh process) when src/ changes.'
+        'given, REFERSION_BASE_URL is set or a real key is given (--api-key / $REFERSION_API_KEY), and reloads (in a fresh process) when src/ changes.'
     )
     .option('-p, --port <port>', 'port to listen on (default: $PORT or 3000)')
     .option(
       '--sandbox',
-      'send requests to the built-in Refersion sandbox (the default unless REFERSION_BASE_URL is set)'
+      'send requests to the built-in Refersion sandbox (the default unless REFERSION_BASE_URL or a default key is set)'
     )
     .option(
       '--no-sandbox',

@@ -47,15 +47,20 @@ export function parsePort(value: string, name: string): number {
 }
 
 /**
- * Sandbox or live: `--sandbox` → sandbox; `--no-sandbox`/`--live` → live; neither → live when
- * REFERSION_BASE_URL is set (it is then used), else the sandbox. "Live" means REFERSION_BASE_URL when set,
- * otherwise the real Refersion API (https://api.refersion.com/v2).
+ * Sandbox or live: `--sandbox` → sandbox; `--no-sandbox`/`--live` → live; neither → the sandbox unless a real
+ * key or endpoint is configured: live when REFERSION_BASE_URL is set (it is then used) or a default key is
+ * given (`--api-key` / REFERSION_API_KEY). "Live" means REFERSION_BASE_URL when set, otherwise the real
+ * Refersion API (https://api.refersion.com/v2).
  */
-export function useSandbox(flags: Pick<ServeFlags, 'sandbox' | 'live'>, env: NodeJS.ProcessEnv = process.env): boolean {
+export function useSandbox(
+  flags: Pick<ServeFlags, 'sandbox' | 'live' | 'apiKey'>,
+  env: NodeJS.ProcessEnv = process.env
+): boolean {
   if (flags.sandbox === true && flags.live) throw new Error('--sandbox and --live contradict each other: choose one')
   if (flags.sandbox === true) return true
   if (flags.sandbox === false || flags.live) return false
-  return !env.REFERSION_BASE_URL?.trim()
+  const defaultKey = (flags.apiKey ?? env.REFERSION_API_KEY)?.trim()
+  return !env.REFERSION_BASE_URL?.trim() && !defaultKey
 }
 
 /** Builds the server for the destination and listens on 127.0.0.1. */
