@@ -219,10 +219,23 @@ describe('deleteAffiliate performBatch', () => {
     const scope = refersion()
       .post(p('/affiliate/status_change'), { ids: [11, 12, 13], status: 'DISABLED' })
       .reply(200, { ids_changed: [11, 13], ids_not_changed: [12] })
+      .post(p('/affiliate/get'), { id: 12 })
+      .reply(200, { id: 12, status: 'ACTIVE' })
     const statuses = await batch('deleteAffiliate', [byId(11), byId(12), byId(13)], mapping)
     expect(scope.isDone()).toBe(true)
     expect(statuses.map((s) => s.status)).toEqual([200, 422, 200])
     expect(statuses[1].errormessage).toContain('ids_not_changed')
+  })
+
+  it('an ids_not_changed affiliate that already has the status succeeds (a redelivered delete)', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/status_change'), { ids: [21, 22], status: 'DISABLED' })
+      .reply(200, { ids_changed: [21], ids_not_changed: [22] })
+      .post(p('/affiliate/get'), { id: 22 })
+      .reply(200, { id: 22, status: 'DISABLED' })
+    const statuses = await batch('deleteAffiliate', [byId(21), byId(22)], mapping)
+    expect(scope.isDone()).toBe(true)
+    expect(statuses.map((s) => s.status)).toEqual([200, 200])
   })
 
   it('groups DISABLED and DENIED into separate status changes', async () => {

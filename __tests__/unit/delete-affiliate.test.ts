@@ -172,10 +172,12 @@ describe('deleteAffiliate: resolving the affiliate', () => {
     expect(error).toBeInstanceOf(AffiliateNotFoundError)
   })
 
-  it('fails when the id comes back in ids_not_changed', async () => {
+  it('fails when the id comes back in ids_not_changed and the affiliate does not have the status', async () => {
     const scope = refersion()
       .post(p('/affiliate/status_change'), { ids: [ID], status: 'DISABLED' })
       .reply(200, { ids_changed: [], ids_not_changed: [ID] })
+      .post(p('/affiliate/get'), { id: ID })
+      .reply(200, { id: ID, status: 'ACTIVE', email: 'peter@initech.com' })
     const error = await caught(() => remove(byEmail(), { affiliateId: String(ID) }))
     expect(scope.isDone()).toBe(true)
     expect(error).toBeInstanceOf(RefersionApiError)
@@ -183,8 +185,34 @@ describe('deleteAffiliate: resolving the affiliate', () => {
     expect(isRetryable(error)).toBe(false)
   })
 
+  it('stays a failure when the check of an ids_not_changed id fails', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/status_change'))
+      .reply(200, { ids_changed: [], ids_not_changed: [ID] })
+      .post(p('/affiliate/get'), { id: ID })
+      .reply(500, { error: 'Internal server error' })
+    const error = await caught(() => remove(byEmail(), { affiliateId: String(ID) }))
+    expect(scope.isDone()).toBe(true)
+    expect(error).toBeInstanceOf(RefersionApiError)
+    expect(isRetryable(error)).toBe(false)
+  })
+
+  it('succeeds when an ids_not_changed affiliate already has the status (a redelivered removal)', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/status_change'), { ids: [ID], status: 'DISABLED' })
+      .reply(200, { ids_changed: [], ids_not_changed: [ID] })
+      .post(p('/affiliate/get'), { id: ID })
+      .reply(200, { id: ID, status: 'DISABLED', email: 'peter@initech.com' })
+    await remove(byEmail(), { affiliateId: String(ID) })
+    expect(scope.isDone()).toBe(true)
+  })
+
   it('fails when Refersion does not report the id as changed at all', async () => {
-    refersion().post(p('/affiliate/status_change')).reply(200, { ids_changed: [], ids_not_changed: [] })
+    refersion()
+      .post(p('/affiliate/status_change'))
+      .reply(200, { ids_changed: [], ids_not_changed: [] })
+      .post(p('/affiliate/get'), { id: ID })
+      .reply(200, { id: ID, status: 'ACTIVE' })
     const error = await caught(() => remove(byEmail(), { affiliateId: String(ID) }))
     expect(error).toBeInstanceOf(RefersionApiError)
   })

@@ -207,7 +207,12 @@ export class RefersionClient {
     }
   }
 
-  /** `POST /affiliate/status_change` for at most 50 ids; returns which changed and which did not. */
+  /**
+   * `POST /affiliate/status_change` for at most 50 ids; returns which changed and which did not. Refersion does
+   * not document whether an affiliate that already has the status is reported in `ids_not_changed`, so those ids
+   * are checked with `get`: one that already has the status (a repeated or redelivered removal) counts as
+   * changed; any other stays a failure, as does one whose check fails.
+   */
   async changeStatus(ids: number[], status: AffiliateStatus): Promise<StatusChangeResult> {
     const data = await this.post<{ ids_changed?: unknown; ids_not_changed?: unknown }>('/affiliate/status_change', {
       ids,
@@ -216,8 +221,21 @@ export class RefersionClient {
     const changed = idsOf(data.ids_changed)
     const reported = new Set([...changed, ...idsOf(data.ids_not_changed)])
     // An id Refersion did not mention at all is not a success either.
-    const notChanged = ids.filter((id) => !changed.includes(id) || !reported.has(id))
-    return { changed, notChanged }
+    const suspect = ids.filter((id) => !changed.includes(id) || !reported.has(id))
+    const already = await Promise.all(suspect.map((id) => this.hasStatus(id, status)))
+    return {
+      changed: [...changed, ...suspect.filter((_, i) => already[i])],
+      notChanged: suspect.filter((_, i) => !already[i])
+    }
+  }
+
+  private async hasStatus(id: number, status: AffiliateStatus): Promise<boolean> {
+    try {
+      const record = await this.getAffiliate({ id })
+      return typeof record?.status === 'string' && record.status.toUpperCase() === status
+    } catch {
+      return false
+    }
   }
 
   /** `POST /affiliate/list`: the cheapest authenticated call, used to test the key pair. */
