@@ -24,7 +24,8 @@ import {
   pool,
   SECRET_KEY,
   SETTINGS,
-  TextSink
+  TextSink,
+  useSandboxEnv
 } from './helpers'
 import {
   compareState,
@@ -109,20 +110,12 @@ const figures: Figures = {
 const started = Date.now()
 const sink = new TextSink()
 let sandbox: RunningSandbox
-const saved = { base: process.env.REFERSION_BASE_URL, timeout: process.env.REFERSION_TIMEOUT_MS }
-
 beforeAll(async () => {
   sandbox = await startSandbox({ seed: SEED, ...FAULTS })
-  process.env.REFERSION_BASE_URL = sandbox.apiBaseUrl
-  process.env.REFERSION_TIMEOUT_MS = String(TIMEOUT_MS)
 })
+useSandboxEnv(() => sandbox, TIMEOUT_MS)
 
-afterAll(async () => {
-  await sandbox?.close()
-  if (saved.base === undefined) delete process.env.REFERSION_BASE_URL
-  else process.env.REFERSION_BASE_URL = saved.base
-  if (saved.timeout === undefined) delete process.env.REFERSION_TIMEOUT_MS
-  else process.env.REFERSION_TIMEOUT_MS = saved.timeout
+afterAll(() => {
   figures.leaked = sink.leaks(SECRET_KEY).length
   figures.durationMs = Date.now() - started
   const file = path.join(__dirname, '.last-run.json')

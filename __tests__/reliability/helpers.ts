@@ -256,3 +256,19 @@ export async function drained(sandbox: RunningSandbox, limitMs = 10_000): Promis
 export function addCounts(a: Record<string, number>, b: Record<string, number>): void {
   for (const [key, value] of Object.entries(b)) a[key] = (a[key] ?? 0) + value
 }
+
+/** Points the destination at `sandbox` with a request timeout for this file, restoring the environment after. */
+export function useSandboxEnv(sandbox: () => RunningSandbox | undefined, timeoutMs: number): void {
+  const saved = { base: process.env.REFERSION_BASE_URL, timeout: process.env.REFERSION_TIMEOUT_MS }
+  beforeAll(() => {
+    process.env.REFERSION_BASE_URL = sandbox()!.apiBaseUrl
+    process.env.REFERSION_TIMEOUT_MS = String(timeoutMs)
+  })
+  afterAll(async () => {
+    await sandbox()?.close()
+    if (saved.base === undefined) delete process.env.REFERSION_BASE_URL
+    else process.env.REFERSION_BASE_URL = saved.base
+    if (saved.timeout === undefined) delete process.env.REFERSION_TIMEOUT_MS
+    else process.env.REFERSION_TIMEOUT_MS = saved.timeout
+  })
+}

@@ -23,26 +23,15 @@ import {
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH
 } from '../../src/lib/password'
-import { destination, mappingOf, SECRET_KEY, SETTINGS } from './helpers'
+import { destination, mappingOf, SECRET_KEY, SETTINGS, useSandboxEnv } from './helpers'
 import { CREATE_OVERRIDES, DELETE_OVERRIDES } from './scenario'
 
 const SEED = 424242
 let sandbox: RunningSandbox
-const saved = { base: process.env.REFERSION_BASE_URL, timeout: process.env.REFERSION_TIMEOUT_MS }
-
 beforeAll(async () => {
   sandbox = await startSandbox({ seed: SEED })
-  process.env.REFERSION_BASE_URL = sandbox.apiBaseUrl
-  process.env.REFERSION_TIMEOUT_MS = '5000'
 })
-
-afterAll(async () => {
-  await sandbox?.close()
-  if (saved.base === undefined) delete process.env.REFERSION_BASE_URL
-  else process.env.REFERSION_BASE_URL = saved.base
-  if (saved.timeout === undefined) delete process.env.REFERSION_TIMEOUT_MS
-  else process.env.REFERSION_TIMEOUT_MS = saved.timeout
-})
+useSandboxEnv(() => sandbox, 5000)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Arbitraries: hostile values in every field.
