@@ -3,10 +3,10 @@ import { accessSync, constants } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { main } from '../../src/cli'
-import { sandboxOptionsFrom } from '../../src/cli/sandbox-options'
-import { parsePort, useSandbox } from '../../src/cli/serve'
-import { isWatchedSource } from '../../src/cli/watch'
+import { main } from '../../tools/cli'
+import { sandboxOptionsFrom } from '../../tools/cli/sandbox-options'
+import { parsePort, useSandbox } from '../../tools/cli/serve'
+import { isWatchedSource } from '../../tools/cli/watch'
 
 const ROOT = path.resolve(__dirname, '..', '..')
 const BIN = path.join(ROOT, 'bin', 'run')

@@ -1,5 +1,5 @@
 import { PayloadValidationError } from '@segment/actions-core'
-import { marshalError } from '../../src/cli/errors'
+import { marshalError } from '../../tools/cli/errors'
 import {
   isSecretHeader,
   RecentSecrets,
@@ -8,7 +8,7 @@ import {
   redactSecretKeys,
   Scrubber,
   secretsOfSettings
-} from '../../src/cli/redact'
+} from '../../tools/cli/redact'
 
 test('secret headers', () => {
   for (const name of [

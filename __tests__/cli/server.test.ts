@@ -4,9 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify'
 import destination from '../../src'
-import { buildDevServer, manifestOf } from '../../src/cli/server'
-import { startSandbox } from '../../src/sandbox'
-import type { RunningSandbox } from '../../src/sandbox'
+import { buildDevServer, manifestOf } from '../../tools/cli/server'
+import { startSandbox } from '../../tools/sandbox'
+import type { RunningSandbox } from '../../tools/sandbox'
 
 let sandbox: RunningSandbox
 let app: FastifyInstance

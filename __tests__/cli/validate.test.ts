@@ -1,6 +1,6 @@
 import type { DestinationDefinition } from '@segment/actions-core'
 import destination from '../../src'
-import { validateDefinition } from '../../src/cli/validate'
+import { validateDefinition } from '../../tools/cli/validate'
 
 type Definition = DestinationDefinition<unknown>
 type Loose = Record<string, unknown>

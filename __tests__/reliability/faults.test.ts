@@ -8,8 +8,8 @@
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { JSONObject } from '@segment/actions-core'
-import { startSandbox } from '../../src/sandbox'
-import type { RunningSandbox, SandboxFaults } from '../../src/sandbox'
+import { startSandbox } from '../../tools/sandbox'
+import type { RunningSandbox, SandboxFaults } from '../../tools/sandbox'
 import { isRetryable, RefersionRetryableError } from '../../src/lib/errors'
 import {
   addCounts,

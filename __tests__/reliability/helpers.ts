@@ -7,7 +7,7 @@ import { defaultValues, Destination } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import definition from '../../src'
 import { isRetryable, statusOf } from '../../src/lib/errors'
-import type { RunningSandbox } from '../../src/sandbox'
+import type { RunningSandbox } from '../../tools/sandbox'
 
 export const PUBLIC_KEY = 'pub_reliab'
 export const SECRET_KEY = 'sec_TOPSECRET_4242'

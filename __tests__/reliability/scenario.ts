@@ -4,8 +4,8 @@
  * independent model of what Refersion must hold afterwards (written from SPEC.md, not from the destination).
  */
 import type { JSONObject } from '@segment/actions-core'
-import { mulberry32 } from '../../src/sandbox/prng'
-import type { SandboxAffiliate } from '../../src/sandbox'
+import { mulberry32 } from '../../tools/sandbox/prng'
+import type { SandboxAffiliate } from '../../tools/sandbox'
 import type { Final } from './helpers'
 
 export type Rng = () => number

@@ -8,8 +8,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import nock from 'nock'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
-import { startSandbox } from '../../src/sandbox'
-import type { RunningSandbox } from '../../src/sandbox'
+import { startSandbox } from '../../tools/sandbox'
+import type { RunningSandbox } from '../../tools/sandbox'
 import {
   API_KEY,
   deliverBatches,

@@ -11,7 +11,7 @@ export const REPO = path.resolve(__dirname, '..', '..')
 export const BIN_RUN = path.join(REPO, 'bin', 'run')
 
 /** Whether the serve command exists yet (it is built concurrently with this suite). */
-export const serveAvailable = () => existsSync(BIN_RUN) && existsSync(path.join(REPO, 'src', 'cli', 'index.ts'))
+export const serveAvailable = () => existsSync(BIN_RUN) && existsSync(path.join(REPO, 'tools', 'cli', 'index.ts'))
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -18,7 +18,7 @@ const identify = (i: number) => ({
 let serve: Serve
 
 beforeAll(async () => {
-  if (!serveAvailable()) throw new Error('bin/run or src/cli/index.ts is missing: the serve command is not built yet')
+  if (!serveAvailable()) throw new Error('bin/run or tools/cli/index.ts is missing: the serve command is not built yet')
   serve = await startServe()
 }, 60_000)
 

@@ -1,4 +1,4 @@
-import { RunningSandbox, startSandbox } from '../../src/sandbox'
+import { RunningSandbox, startSandbox } from '../../tools/sandbox'
 import { AUTH, PASSWORD, PUBLIC_KEY, SECRET_KEY, api, create, newAffiliate } from './helpers'
 
 let sandbox: RunningSandbox

@@ -1,4 +1,4 @@
-import { RunningSandbox, sandboxOptionsFromEnv, startSandbox } from '../../src/sandbox'
+import { RunningSandbox, sandboxOptionsFromEnv, startSandbox } from '../../tools/sandbox'
 import { AUTH, api, newAffiliate, read } from './helpers'
 
 let sandbox: RunningSandbox

@@ -1,4 +1,4 @@
-import type { RunningSandbox } from '../../src/sandbox'
+import type { RunningSandbox } from '../../tools/sandbox'
 import { read } from '../support/http'
 import type { Answer } from '../support/http'
 

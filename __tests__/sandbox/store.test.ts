@@ -1,5 +1,5 @@
-import { EmailTakenError, FIRST_AFFILIATE_ID, SandboxStore } from '../../src/sandbox'
-import { mulberry32 } from '../../src/sandbox/prng'
+import { EmailTakenError, FIRST_AFFILIATE_ID, SandboxStore } from '../../tools/sandbox'
+import { mulberry32 } from '../../tools/sandbox/prng'
 
 const base = { first_name: 'Peter', last_name: 'Gibbons', status: 'ACTIVE' as const }
 

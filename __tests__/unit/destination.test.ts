@@ -122,7 +122,7 @@ describe('destination definition', () => {
 })
 
 describe('generated types', () => {
-  // src/cli/generate-types.ts loads Prettier 3 and json-schema-to-typescript, whose dynamic imports Jest's VM
+  // tools/cli/generate-types.ts loads Prettier 3 and json-schema-to-typescript, whose dynamic imports Jest's VM
   // cannot run (--experimental-vm-modules): the check runs generateTypes(destination, { check: true }) in tsx.
   const root = path.resolve(__dirname, '..', '..')
   const files = [
@@ -133,7 +133,7 @@ describe('generated types', () => {
 
   function check(checkRoot: string): string[] {
     const script =
-      'import d from "./src/index"; import { generateTypes } from "./src/cli/generate-types";' +
+      'import d from "./src/index"; import { generateTypes } from "./tools/cli/generate-types";' +
       `generateTypes(d as never, { check: true, root: ${JSON.stringify(checkRoot)} })` +
       '.then((stale) => console.log(JSON.stringify(stale)))'
     const out = execFileSync(path.join(root, 'node_modules', '.bin', 'tsx'), ['-e', script], {

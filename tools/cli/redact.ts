@@ -1,4 +1,4 @@
-import { secretOf } from '../lib/auth'
+import { secretOf } from '../../src/lib/auth'
 
 /** What every hidden value is replaced with. */
 export const REDACTED = '<redacted>'

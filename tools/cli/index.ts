@@ -7,7 +7,7 @@ import { addSandboxFlags, SandboxFlags, sandboxOptionsFrom } from './sandbox-opt
 import { parsePort, REPO_ROOT, runWorker, serve, ServeFlags, WORKER_COMMAND } from './serve'
 import { validateDefinition } from './validate'
 
-const BENCH_ENTRY = path.join(REPO_ROOT, 'src', 'bench', 'index.ts')
+const BENCH_ENTRY = path.join(REPO_ROOT, 'tools', 'bench', 'index.ts')
 
 export interface CliIo {
   out: (text: string) => void
@@ -19,7 +19,7 @@ const defaultIo: CliIo = {
   err: (text) => process.stderr.write(text)
 }
 
-/** src/bench/index.ts, when another part of the project provides it: `benchCommand()` or `runBench(argv)`. */
+/** tools/bench/index.ts, when another part of the project provides it: `benchCommand()` or `runBench(argv)`. */
 interface BenchModule {
   benchCommand?: () => Command
   runBench?: (argv: string[]) => unknown
@@ -139,14 +139,14 @@ export function buildProgram(
     else
       program
         .command('bench')
-        .description('Benchmark the destination against the sandbox (src/bench)')
+        .description('Benchmark the destination against the sandbox (tools/bench)')
         .helpOption(false)
         .allowUnknownOption()
         .allowExcessArguments()
         .argument('[args...]')
         .action(async (args: string[]) => {
           const { runBench } = loadBench()
-          if (typeof runBench !== 'function') throw new Error('src/bench/index.ts exports no runBench')
+          if (typeof runBench !== 'function') throw new Error('tools/bench/index.ts exports no runBench')
           const code = await runBench(args)
           if (typeof code === 'number') result.code = code
         })

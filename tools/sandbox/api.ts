@@ -2,8 +2,8 @@
  * Refersion REST API v2 semantics, framework-free: each handler takes the store and the parsed JSON
  * body and returns a status and a body, following /work/shared/REFERSION-API.md.
  */
-import { REFERSION_COUNTRIES } from '../lib/countries'
-import { passwordPolicyViolation } from '../lib/password'
+import { REFERSION_COUNTRIES } from '../../src/lib/countries'
+import { passwordPolicyViolation } from '../../src/lib/password'
 import {
   AFFILIATE_STATUSES,
   AffiliatePatch,

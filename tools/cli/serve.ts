@@ -1,8 +1,8 @@
 import { ChildProcess, fork } from 'node:child_process'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { parseApiKey } from '../lib/auth'
-import { baseUrl, DEFAULT_BASE_URL } from '../lib/client'
+import { parseApiKey } from '../../src/lib/auth'
+import { baseUrl, DEFAULT_BASE_URL } from '../../src/lib/client'
 import { startSandbox } from '../sandbox'
 import type { RunningSandbox } from '../sandbox'
 import { loadDefinition } from './definition'
@@ -11,7 +11,7 @@ import { buildDevServer, describeApiKey } from './server'
 import { SourceWatcher, watchSources } from './watch'
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..')
-/** The CLI entry the supervisor forks its workers from (it registers tsx, then runs src/cli/index.ts). */
+/** The CLI entry the supervisor forks its workers from (it registers tsx, then runs tools/cli/index.ts). */
 const RUN_JS = path.join(REPO_ROOT, 'bin', 'run.js')
 /** Hidden subcommand a forked worker runs. */
 export const WORKER_COMMAND = '__serve-worker'

@@ -6,7 +6,7 @@ import type { DestinationDefinition } from '@segment/actions-core'
  */
 export function loadDefinition(): DestinationDefinition<unknown> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const loaded = require('../index') as { default?: DestinationDefinition<unknown> }
+  const loaded = require('../../src/index') as { default?: DestinationDefinition<unknown> }
   if (!loaded.default) throw new Error('src/index.ts has no default export (the destination definition)')
   return loaded.default
 }

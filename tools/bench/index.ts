@@ -12,10 +12,10 @@ import { defaultValues, Destination } from '@segment/actions-core'
 import type { DestinationDefinition, JSONObject, SegmentEvent } from '@segment/actions-core'
 import { startSandbox } from '../sandbox'
 import type { RunningSandbox } from '../sandbox'
-import { DEFAULT_BATCH_SIZE } from '../lib/batch'
-import { baseUrl } from '../lib/client'
-import { parseApiKey } from '../lib/auth'
-import { AffiliateInput, buildNewAffiliate } from '../lib/affiliates'
+import { DEFAULT_BATCH_SIZE } from '../../src/lib/batch'
+import { baseUrl } from '../../src/lib/client'
+import { parseApiKey } from '../../src/lib/auth'
+import { AffiliateInput, buildNewAffiliate } from '../../src/lib/affiliates'
 
 export interface BenchOptions {
   events: number
@@ -84,7 +84,7 @@ function chunks<T>(items: T[], size: number): T[][] {
 }
 
 async function loadDestination(): Promise<DestinationDefinition<unknown>> {
-  const mod = await import('../index')
+  const mod = await import('../../src/index')
   return (mod.default ?? mod) as DestinationDefinition<unknown>
 }
 
