@@ -63,10 +63,12 @@ test('one log line per route at start, one per request (status, method, path, ms
   expect(lines[lines.length - 1]).toMatch(/^200 GET \/manifest \d+ms$/)
 })
 
-test('the manifest is the definition without functions', () => {
+test("the manifest is the definition without functions, plus the directoryName Segment's CLI adds", async () => {
   const manifest = manifestOf(destination) as Record<string, unknown>
   expect(JSON.stringify(manifest)).toBe(JSON.stringify(destination))
   expect(manifest.onDelete).toBeUndefined()
+  const served = await (await fetch(`${base}/manifest`)).json()
+  expect(served).toEqual({ ...manifest, directoryName: 'refersion' })
 })
 
 test('settings default to --api-key; the default secret never shows, the public key may', async () => {

@@ -13,9 +13,15 @@ export interface ErrorOutput {
   exchanges?: Exchange[]
 }
 
+/** One entry of actions-core's AggregateAjvError (ajv-human-errors' AjvError). */
 interface AjvFieldError {
+  /** JSON path of the failing value (`$.address.city`), or of the parent for a missing required property. */
   path?: unknown
+  /** The same as a JSON pointer (`/address/city`). */
+  pointer?: unknown
   message?: unknown
+  /** The raw Ajv error, kept only when actions-core asks for it: `params.missingProperty` names a missing field. */
+  original?: { params?: { missingProperty?: unknown } }
 }
 
 /** actions-core's AJV errors (AggregateAjvError) and mapping-kit's ValidationError are input problems: 400. */
@@ -31,42 +37,78 @@ export function statusCodeOf(error: unknown): number {
   return isValidationError(error) ? 400 : 500
 }
 
+const addField = (fields: Record<string, string>, key: string, message: string) => {
+  fields[key] = fields[key] ? `${fields[key]} ${message}` : message
+}
+
+/** `/address/city` → `address.city`, `/items/0/sku` → `items[0].sku`, `` → ``. */
+function keyOfPointer(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((key, part) => (/^\d+$/.test(part) ? `${key}[${part}]` : key ? `${key}.${part}` : part), '')
+}
+
 /**
- * Field key → message for an AJV error: `$.email` → `email`, `$.address.city` → `address.city`, and a missing
- * required field (reported on its parent, e.g. `$`) → the missing field's own path.
+ * ajv-human-errors keeps the missing property of a `required` error only in `original.params` (when actions-core
+ * asks for the original, which 3.170 does not) and in its own fixed wording, `… missing the required field 'x'`.
+ * This reads that library wording — never the destination's messages.
  */
+function missingProperty(item: AjvFieldError, message: string): string | undefined {
+  const structured = item.original?.params?.missingProperty
+  if (typeof structured === 'string') return structured
+  return /the required field '([^']+)'/.exec(message)?.[1]
+}
+
+/** Field key → message for actions-core's schema validation error, from its entries' paths. */
 function ajvFields(error: unknown): Record<string, string> | undefined {
-  const list = (error as { errors?: unknown }).errors
-  if (!Array.isArray(list)) return undefined
+  const iterable = error as { [Symbol.iterator]?: unknown; errors?: unknown }
+  const list: unknown[] = Array.isArray(iterable.errors)
+    ? iterable.errors
+    : typeof iterable[Symbol.iterator] === 'function'
+      ? Array.from(error as Iterable<unknown>)
+      : []
   const fields: Record<string, string> = {}
   for (const item of list as AjvFieldError[]) {
     const message = typeof item?.message === 'string' ? item.message : ''
-    const path = typeof item?.path === 'string' ? item.path : '$'
-    const parent = path.replace(/^\$\.?/, '')
-    const missing = /required field '([^']+)'/.exec(message)?.[1]
+    const parent =
+      typeof item?.pointer === 'string'
+        ? keyOfPointer(item.pointer)
+        : typeof item?.path === 'string'
+          ? item.path.replace(/^\$\.?/, '')
+          : ''
+    const missing = missingProperty(item, message)
     const key = missing ? (parent ? `${parent}.${missing}` : missing) : parent || '$'
-    fields[key] = fields[key] ? `${fields[key]} ${message}` : message
+    addField(fields, key, message)
   }
   return Object.keys(fields).length ? fields : undefined
 }
 
 /**
- * Field key → message for a destination's PayloadValidationError: every field whose label the message quotes
- * (the destination names fields by label, e.g. `map "Email" (traits.email)`).
+ * Field key → message for an error that says which field failed as data: `field` (one field key) and/or
+ * `fields` (field keys), as the destination's validation errors carry them.
  */
-function labelledFields(message: string, labels: Record<string, string>): Record<string, string> | undefined {
+export function declaredFields(error: unknown): Record<string, string> | undefined {
+  const { field, fields: list } = (error ?? {}) as { field?: unknown; fields?: unknown }
+  const keys = [
+    ...(typeof field === 'string' ? [field] : []),
+    ...(Array.isArray(list) ? list.filter((key): key is string => typeof key === 'string') : [])
+  ].filter((key) => key !== '')
+  if (!keys.length) return undefined
+  const message = error instanceof Error ? error.message : String(error)
   const fields: Record<string, string> = {}
-  for (const [key, label] of Object.entries(labels)) {
-    if (label && message.includes(`"${label}"`)) fields[key] = message
-  }
-  return Object.keys(fields).length ? fields : undefined
+  for (const key of keys) fields[key] = message
+  return fields
 }
 
-/**
- * Turns anything thrown by actions-core or the destination into the Segment CLI's failure entry.
- * `labels` (field key → label) lets a destination's own validation errors name their fields.
- */
-export function marshalError(error: unknown, labels: Record<string, string> = {}): ErrorOutput {
+/** Which fields an error names, from structured data only: AJV entries, or the error's own `field`/`fields`. */
+export function fieldsOf(error: unknown): Record<string, string> | undefined {
+  return (error as { name?: unknown })?.name === 'AggregateAjvError' ? ajvFields(error) : declaredFields(error)
+}
+
+/** Turns anything thrown by actions-core or the destination into the Segment CLI's failure entry. */
+export function marshalError(error: unknown): ErrorOutput {
   const err = error instanceof Error ? error : new Error(String(error))
   const output: ErrorOutput = {
     statusCode: statusCodeOf(error),
@@ -74,12 +116,7 @@ export function marshalError(error: unknown, labels: Record<string, string> = {}
     stack: (err.stack ?? `${err.name}: ${err.message}`).split('\n'),
     requestError: true
   }
-  const fields =
-    err.name === 'AggregateAjvError'
-      ? ajvFields(err)
-      : error instanceof PayloadValidationError
-        ? labelledFields(err.message, labels)
-        : undefined
+  const fields = fieldsOf(error)
   if (fields) output.fields = fields
   return output
 }
