@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { Command, CommanderError } from 'commander'
 import { startSandbox } from '../sandbox'
@@ -6,8 +5,6 @@ import { loadDefinition } from './definition'
 import { addSandboxFlags, SandboxFlags, sandboxOptionsFrom } from './sandbox-options'
 import { parsePort, REPO_ROOT, runWorker, serve, ServeFlags, WORKER_COMMAND } from './serve'
 import { validateDefinition } from './validate'
-
-const BENCH_ENTRY = path.join(REPO_ROOT, 'tools', 'bench', 'index.ts')
 
 export interface CliIo {
   out: (text: string) => void
@@ -19,46 +16,32 @@ const defaultIo: CliIo = {
   err: (text) => process.stderr.write(text)
 }
 
-/** tools/bench/index.ts, when another part of the project provides it: `benchCommand()` or `runBench(argv)`. */
-interface BenchModule {
-  benchCommand?: () => Command
-  runBench?: (argv: string[]) => unknown
-}
-
 /** Loaded on demand: its dependencies (json-schema-to-typescript, prettier) are slow to load. */
 function loadGenerateTypes(): typeof import('./generate-types') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('./generate-types') as typeof import('./generate-types')
 }
 
-function loadBench(): BenchModule {
+/** Loaded on demand: it loads the destination and the sandbox, which the `serve` supervisor must not. */
+function loadBench(): typeof import('../bench') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(BENCH_ENTRY) as BenchModule
+  return require('../bench') as typeof import('../bench')
 }
 
-/**
- * The `./bin/run` program. Commands set `result.code` (the process exit code); `serve` and `sandbox` keep running
- * after their action resolves, until SIGINT/SIGTERM.
- */
-export function buildProgram(
-  io: CliIo = defaultIo,
-  argv: string[] = process.argv
-): { program: Command; result: { code: number } } {
-  const result = { code: 0 }
-  const program = new Command('run')
-    .description('Refersion (Actions) destination: development server, sandbox, type generation and checks.')
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .showHelpAfterError()
-    .exitOverride()
+/** The process exit code a command sets (`serve` and `sandbox` keep running after their action resolves). */
+interface Result {
+  code: number
+}
 
-  const serveCommand = program
-    .command('serve')
+function serveCommand(): Command {
+  const command = new Command('serve')
     .description(
       'Run the Segment CLI-compatible local server for the destination on 127.0.0.1 (GET /manifest, ' +
         'POST /authenticate, POST /<action>, POST /delete). Uses the built-in Refersion sandbox unless --live is ' +
-        'given, REFERSION_BASE_URL is set or a real key is given (--api-key / $REFERSION_API_KEY), and reloads (in a fresh process) when src/ changes.'
+        'given, REFERSION_BASE_URL is set or a real key is given (--api-key / $REFERSION_API_KEY), and reloads ' +
+        '(in a fresh process) when src/ changes, telling WebSocket clients on port+1 ("change").'
     )
-    .option('-p, --port <port>', 'port to listen on (default: $PORT or 3000)')
+    .option('-p, --port <port>', 'port to listen on (default: $PORT or 3000); live reload listens on port+1')
     .option(
       '--sandbox',
       'send requests to the built-in Refersion sandbox (the default unless REFERSION_BASE_URL or a default key is set)'
@@ -69,24 +52,24 @@ export function buildProgram(
     )
     .option('--live', 'same as --no-sandbox')
     .option('--sandbox-port <port>', 'port for the sandbox (default: a free port)')
-    .option('--no-watch', 'do not watch src/ and reload on changes')
+    .option('--no-watch', 'do not watch src/, reload or run the live-reload WebSocket server')
     .option(
       '--api-key <publickey.secretkey>',
       'settings.apiKey for requests that send no settings (or $REFERSION_API_KEY); never printed'
     )
-  addSandboxFlags(serveCommand).action(async (flags: ServeFlags) => {
+  return addSandboxFlags(command).action(async (flags: ServeFlags) => {
     await serve(flags)
   })
+}
 
-  addSandboxFlags(
-    program
-      .command('sandbox')
-      .description(
-        'Run only the Refersion API sandbox (in-memory simulator) on 127.0.0.1 and print the REFERSION_BASE_URL to use. ' +
-          'Also reads SANDBOX_* environment variables (SANDBOX_PUBLIC_KEY/SANDBOX_SECRET_KEY to accept one key pair only).'
-      )
-      .option('-p, --port <port>', 'port to listen on (default: a free port)')
-  ).action(async (flags: SandboxFlags & { port?: string }) => {
+function sandboxCommand(io: CliIo): Command {
+  const command = new Command('sandbox')
+    .description(
+      'Run only the Refersion API sandbox (in-memory simulator) on 127.0.0.1 and print the REFERSION_BASE_URL to use. ' +
+        'Also reads SANDBOX_* environment variables (SANDBOX_PUBLIC_KEY/SANDBOX_SECRET_KEY to accept one key pair only).'
+    )
+    .option('-p, --port <port>', 'port to listen on (default: a free port)')
+  return addSandboxFlags(command).action(async (flags: SandboxFlags & { port?: string }) => {
     const options = sandboxOptionsFrom(flags)
     const port = flags.port === undefined ? 0 : parsePort(flags.port, '--port')
     const sandbox = await startSandbox({ ...options, host: '127.0.0.1', port })
@@ -97,25 +80,27 @@ export function buildProgram(
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
+}
 
-  program
-    .command('generate:types')
+const listed = (files: string[]) => files.map((file) => `  ${file}\n`).join('')
+
+function generateTypesCommand(io: CliIo, result: Result): Command {
+  return new Command('generate:types')
     .description("Write src/generated-types.ts and src/<action>/generated-types.ts from the definition's fields")
     .option('--check', 'write nothing; exit 1 listing the files that are out of date')
     .action(async (flags: { check?: boolean }) => {
       const changed = await loadGenerateTypes().generateTypes(loadDefinition(), { check: flags.check })
       const shown = changed.map((file) => path.relative(REPO_ROOT, file))
       if (flags.check && shown.length) {
-        io.err(
-          `Generated types are out of date (run ./bin/run generate:types):\n${shown.map((f) => `  ${f}\n`).join('')}`
-        )
+        io.err(`Generated types are out of date (run ./bin/run generate:types):\n${listed(shown)}`)
         result.code = 1
-      } else if (shown.length) io.out(`Wrote:\n${shown.map((f) => `  ${f}\n`).join('')}`)
+      } else if (shown.length) io.out(`Wrote:\n${listed(shown)}`)
       else io.out('Generated types are up to date.\n')
     })
+}
 
-  program
-    .command('validate')
+function validateCommand(io: CliIo, result: Result): Command {
+  return new Command('validate')
     .description(
       "Check the definition as Segment's tooling would: labels and descriptions, valid default mappings, " +
         'parseable subscriptions, presets pointing at real actions, name/slug/mode'
@@ -129,33 +114,41 @@ export function buildProgram(
         result.code = 1
       } else io.out('The destination definition is valid.\n')
     })
+}
 
-  if (existsSync(BENCH_ENTRY)) {
-    // Loaded only when asked for, so that other commands do not pay for it.
-    const wanted = argv.slice(2).find((arg) => !arg.startsWith('-')) === 'bench'
-    const bench = wanted ? loadBench() : {}
-    const provided = bench.benchCommand?.()
-    if (provided) program.addCommand(provided)
-    else
-      program
-        .command('bench')
-        .description('Benchmark the destination against the sandbox (tools/bench)')
-        .helpOption(false)
-        .allowUnknownOption()
-        .allowExcessArguments()
-        .argument('[args...]')
-        .action(async (args: string[]) => {
-          const { runBench } = loadBench()
-          if (typeof runBench !== 'function') throw new Error('tools/bench/index.ts exports no runBench')
-          const code = await runBench(args)
-          if (typeof code === 'number') result.code = code
-        })
-  }
+/** tools/bench's own command when it is the one asked for; otherwise only its name and description, for the help. */
+function benchCommand(argv: string[]): Command {
+  const asked = argv.slice(2).find((arg) => !arg.startsWith('-')) === 'bench'
+  if (asked) return loadBench().benchCommand()
+  return new Command('bench').description('Benchmark the destination against the sandbox (tools/bench)')
+}
 
-  program.command(WORKER_COMMAND, { hidden: true }).action(async () => {
+function workerCommand(): Command {
+  return new Command(WORKER_COMMAND).action(async () => {
     await runWorker()
   })
+}
 
+/** The `./bin/run` program, and the exit code its command sets. */
+export function buildProgram(
+  io: CliIo = defaultIo,
+  argv: string[] = process.argv
+): { program: Command; result: Result } {
+  const result: Result = { code: 0 }
+  const program = new Command('run')
+    .description('Refersion (Actions) destination: development server, sandbox, type generation and checks.')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError()
+    .exitOverride()
+  // Commands built apart inherit the program's output and exit handling, as `program.command()` would give them.
+  const add = (command: Command, hidden = false) =>
+    program.addCommand(command.copyInheritedSettings(program), { hidden })
+  add(serveCommand())
+  add(sandboxCommand(io))
+  add(generateTypesCommand(io, result))
+  add(validateCommand(io, result))
+  add(benchCommand(argv))
+  add(workerCommand(), true)
   return { program, result }
 }
 

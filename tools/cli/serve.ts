@@ -8,6 +8,7 @@ import type { RunningSandbox } from '../sandbox'
 import { loadDefinition } from './definition'
 import { SandboxFlags, sandboxOptionsFrom } from './sandbox-options'
 import { buildDevServer, describeApiKey } from './server'
+import { CHANGE_MESSAGE, LiveReload, startLiveReload } from './live-reload'
 import { SourceWatcher, watchSources } from './watch'
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..')
@@ -127,28 +128,43 @@ class Supervisor {
 
   constructor(
     private readonly config: WorkerConfig,
-    private readonly onFatal: (message: string) => void
+    private readonly events: {
+      /** The first worker could not start (bad port, broken sources): serve cannot run. */
+      onFatal: (message: string) => void
+      /** A worker listens (`first`: the first one since `serve` started). */
+      onListening?: (port: number, first: boolean) => void
+      /** The worker that replaced a stopped one listens, or has exited without listening. */
+      onReloaded?: () => void
+    }
   ) {}
 
-  start(): void {
+  /** Forks a worker; resolves once it listens or exits. */
+  start(): Promise<void> {
     const child = fork(RUN_JS, [WORKER_COMMAND], { stdio: 'inherit' })
     this.child = child
+    let settled: () => void = () => undefined
+    const done = new Promise<void>((resolve) => (settled = resolve))
     child.on('message', (message: WorkerMessage) => {
       if (message?.type === 'listening') {
         // Port 0 means "any free port" once: later workers keep the port the first one got.
         this.config.port = message.port
+        const first = !this.listenedOnce
         this.listenedOnce = true
+        this.events.onListening?.(message.port, first)
+        settled()
       } else if (message?.type === 'fatal' && !this.listenedOnce) {
-        this.onFatal(message.message)
+        this.events.onFatal(message.message)
       }
     })
     child.on('exit', (code, signal) => {
+      settled()
       if (this.child === child) this.child = undefined
       if (!this.stopping && child !== this.retiring) {
         log(`worker ${child.pid} exited (${signal ?? `code ${code}`}); waiting for a source change to restart it`)
       }
     })
     child.send({ type: 'start', config: this.config })
+    return done
   }
 
   private async stopChild(): Promise<void> {
@@ -167,7 +183,11 @@ class Supervisor {
     log(`reloading: ${file} changed`)
     this.queue = this.queue.then(async () => {
       await this.stopChild()
-      if (!this.stopping) this.start()
+      if (this.stopping) return
+      // Not awaited: a worker that never starts must not hold up the next reload.
+      void this.start().then(() => {
+        if (!this.stopping) this.events.onReloaded?.()
+      })
     })
   }
 
@@ -238,12 +258,21 @@ export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
     return
   }
 
-  const supervisor: Supervisor = new Supervisor(config, (message) => {
-    log(`cannot start the server: ${message}`)
-    void exitAfter(1, async () => {
-      watcher.close()
-      await supervisor.stop()
-    })
+  let liveReload: LiveReload | undefined
+  const stopAll = async () => {
+    watcher.close()
+    await supervisor.stop()
+    await liveReload?.close()
+  }
+  const supervisor: Supervisor = new Supervisor(config, {
+    onFatal: (message) => {
+      log(`cannot start the server: ${message}`)
+      void exitAfter(1, stopAll)
+    },
+    onListening: (listening, first) => {
+      if (first) void startLiveReloadFor(listening).then((started) => (liveReload = started))
+    },
+    onReloaded: () => liveReload?.notify()
   })
   const watcher: SourceWatcher = watchSources({
     root: REPO_ROOT,
@@ -251,12 +280,25 @@ export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
     onError: (message) => log(message)
   })
   log(`Watching ${watcher.description} for changes (--no-watch to disable)`)
-  supervisor.start()
-  const stop = () =>
-    void exitAfter(0, async () => {
-      watcher.close()
-      await supervisor.stop()
-    })
+  void supervisor.start()
+  const stop = () => void exitAfter(0, stopAll)
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+}
+
+/** Segment's live reload on the HTTP port + 1; serve runs on without it when that port is taken. */
+async function startLiveReloadFor(httpPort: number): Promise<LiveReload | undefined> {
+  const port = httpPort + 1
+  try {
+    const live = await startLiveReload(HOST, port)
+    log(
+      `Live reload: ${live.url} sends "${CHANGE_MESSAGE}" to every client after each reload (the Actions Tester refreshes on it)`
+    )
+    return live
+  } catch (error) {
+    log(
+      `Live reload is off: cannot listen on ${HOST}:${port} (${error instanceof Error ? error.message : String(error)})`
+    )
+    return undefined
+  }
 }

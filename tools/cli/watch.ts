@@ -24,15 +24,12 @@ export interface WatchOptions {
 
 /**
  * Whether a change to `file` (relative to the watched directory) should reload the destination: TypeScript
- * sources, but not tests, and not `src/sandbox/` (the sandbox runs in the long-lived supervisor so that its
- * affiliates survive reloads; restart `serve` to pick up sandbox changes).
+ * sources, but not tests.
  */
-export function isWatchedSource(file: string, inSrc: boolean): boolean {
+export function isWatchedSource(file: string): boolean {
   const normal = file.split(path.sep).join('/')
   if (!normal.endsWith('.ts') || normal.endsWith('.test.ts')) return false
-  if (/(^|\/)(__tests__|node_modules)\//.test(normal)) return false
-  if (inSrc && /^sandbox\//.test(normal)) return false
-  return true
+  return !/(^|\/)(__tests__|node_modules)\//.test(normal)
 }
 
 /**
@@ -64,11 +61,10 @@ export function watchSources(options: WatchOptions): SourceWatcher {
   }
 
   for (const dir of roots) {
-    const inSrc = dir === src
     try {
       const watcher = watch(dir, { recursive: true }, (_event, filename) => {
         const name = filename ? filename.toString() : ''
-        if (!name || !isWatchedSource(name, inSrc)) return
+        if (!name || !isWatchedSource(name)) return
         fire(path.relative(options.root, path.join(dir, name)) || name)
       })
       watcher.on('error', (error) => options.onError?.(`watching ${dir} failed: ${error.message}`))
@@ -83,7 +79,7 @@ export function watchSources(options: WatchOptions): SourceWatcher {
     return `${relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : p}/`
   })
   return {
-    description: `${shown.join(', ')} (*.ts, except tests${roots.includes(src) ? ' and src/sandbox/' : ''})`,
+    description: `${shown.join(', ')} (*.ts, except tests)`,
     close() {
       if (timer) clearTimeout(timer)
       for (const watcher of watchers) watcher.close()
