@@ -3,7 +3,19 @@
  * --api-key, start-up failures, and the `sandbox` subcommand. No request ever reaches the real Refersion.
  */
 import net from 'node:net'
+import { WebSocket } from 'ws'
 import { CliProcess, freePort, poster, read, startServe } from './helpers'
+
+/** Whether a WebSocket client can connect to the port (rejects with the connection error otherwise). */
+const wsConnect = (port: number) =>
+  new Promise<true>((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}`)
+    socket.once('open', () => {
+      socket.close()
+      resolve(true)
+    })
+    socket.once('error', reject)
+  })
 
 test('--live without REFERSION_BASE_URL targets the real Refersion API, and says so', async () => {
   const served = await startServe(['--live', '--no-watch', '--port', String(await freePort())])
@@ -12,6 +24,9 @@ test('--live without REFERSION_BASE_URL targets the real Refersion API, and says
     expect(served.sandboxUrl).toBeUndefined()
     // Single-process mode: the server runs in the command's own process.
     expect(served.workerPid).toBe(served.cli.pid)
+    // --no-watch: no reloads, so no live-reload WebSocket server either.
+    expect(served.cli.output).not.toMatch(/Live reload/)
+    await expect(wsConnect(Number(new URL(served.url).port) + 1)).rejects.toThrow(/ECONNREFUSED/)
   } finally {
     expect(await served.cli.stop()).toBe(0)
   }
@@ -77,6 +92,25 @@ test('a port already in use stops serve (supervisor and worker) with exit code 1
     expect(await cli.exited(15_000)).toBe(1)
     expect(cli.output).toMatch(/cannot start the server: .*EADDRINUSE/)
     await cli.stop()
+  } finally {
+    blocker.close()
+  }
+})
+
+test('with port+1 taken, serve runs on without live reload and says so', async () => {
+  const blocker = net.createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()))
+  const address = blocker.address()
+  const taken = address && typeof address === 'object' ? address.port : 0
+  try {
+    const served = await startServe(['--port', String(taken - 1)], { REFERSION_SERVE_WATCH: __dirname })
+    try {
+      await served.cli.waitFor(/^Live reload is off: cannot listen on 127\.0\.0\.1:(\d+)/m)
+      expect(served.cli.output).toContain(`127.0.0.1:${taken} (`)
+      expect((await fetch(`${served.url}/manifest`)).status).toBe(200)
+    } finally {
+      expect(await served.cli.stop()).toBe(0)
+    }
   } finally {
     blocker.close()
   }

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { WebSocket } from 'ws'
 import { freePort, isAlive, poster, read, Served, startServe } from './helpers'
 
 let served: Served
@@ -56,6 +57,40 @@ test('a source change reloads the server in a fresh worker process; sandbox stat
   const list = await read(await fetch(`${served.sandboxUrl}/_sandbox/affiliates`))
   expect(list.json.affiliates.map((a: { email: string }) => a.email)).toEqual(['bill@initech.com'])
   served.workerPid = after
+})
+
+/** A WebSocket client of the live-reload server, with every message it received. */
+async function liveReloadClient(url: string, origin?: string) {
+  const socket = new WebSocket(url, origin ? { origin } : {})
+  const messages: string[] = []
+  socket.on('message', (data) => messages.push(data.toString()))
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve())
+    socket.once('error', reject)
+  })
+  return { socket, messages }
+}
+
+test('live reload: a WebSocket server on port+1 sends "change" to every client after a source change', async () => {
+  const port = Number(new URL(served.url).port)
+  const line = await served.cli.waitFor(/^Live reload: (ws:\/\/127\.0\.0\.1:(\d+)) sends "change"/m)
+  expect(Number(line[2])).toBe(port + 1)
+  const clients = [await liveReloadClient(line[1]), await liveReloadClient(line[1], 'https://app.segment.com')]
+  // Another site's page may not listen in.
+  await expect(liveReloadClient(line[1], 'https://evil.example')).rejects.toThrow(/403/)
+
+  const mark = served.cli.output.length
+  writeFileSync(path.join(scratch, 'live.ts'), `export const at = ${Date.now()}\n`)
+  const listening = await served.cli.waitFor(/listening at http:\/\/127\.0\.0\.1:\d+ \(pid (\d+)\)/, 15_000, mark)
+  served.workerPid = Number(listening[1])
+  const deadline = Date.now() + 5000
+  while (clients.some((c) => c.messages.length === 0) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  for (const client of clients) expect(client.messages).toEqual(['change'])
+  // Sent once the new worker listens: the client's refresh finds the server up.
+  expect((await fetch(`${served.url}/manifest`)).status).toBe(200)
+  for (const client of clients) client.socket.close()
 })
 
 test('files that are not TypeScript sources do not trigger a reload', async () => {

@@ -88,6 +88,8 @@ test('GET /manifest: the definition as JSON, without functions', async () => {
   expect(answer.status).toBe(200)
   const manifest = answer.json
   expect(manifest).toMatchObject({ name: 'Refersion (Actions)', slug: 'actions-refersion', mode: 'cloud' })
+  // As in Segment's CLI: the destination's folder under packages/destination-actions/src/destinations/.
+  expect(manifest.directoryName).toBe('refersion')
   expect(manifest.authentication).toMatchObject({ scheme: 'custom', fields: { apiKey: { type: 'password' } } })
   expect(manifest.authentication.testAuthentication).toBeUndefined()
   expect(manifest.extendRequest).toBeUndefined()

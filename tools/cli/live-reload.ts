@@ -20,7 +20,8 @@ export async function startLiveReload(host: string, port: number): Promise<LiveR
   const server = new WebSocketServer({
     host,
     port,
-    verifyClient: ({ origin }: { origin?: string }) => !origin || ALLOWED_ORIGINS.includes(origin)
+    verifyClient: ({ origin }: { origin?: string }, allow: (ok: boolean, code?: number, reason?: string) => void) =>
+      !origin || ALLOWED_ORIGINS.includes(origin) ? allow(true) : allow(false, 403, 'Origin not allowed')
   })
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve)
