@@ -196,6 +196,46 @@ describe('serve under hostile input', () => {
     expect(serve.alive()).toBe(true)
   })
 
+  it('a multi-megabyte secret poisons nothing: the next request and a burst of 50 valid creates are answered', async () => {
+    const hostile = [
+      `pub_hostile.${'é🙂(['.repeat(600_000)}`, // non-ASCII, regex-special, megabytes
+      `pub_hostile.${'S3cr3t+('.repeat(300_000)}`, // visible ASCII: parses as a key, 2.4 MB
+      `pub_hostile.${'word '.repeat(400_000)}` // hundreds of thousands of "words"
+    ]
+    for (const apiKey of hostile) {
+      const answers = await Promise.all([
+        call(serve, 'POST', '/createAffiliate', { payload: identify(9000), settings: { apiKey } }),
+        call(serve, 'POST', '/authenticate', { apiKey }),
+        call(serve, 'POST', '/nope', { settings: { apiKey } })
+      ])
+      for (const answer of answers) expect(answer.status).toBeLessThan(500)
+      expect(answers[0].status).toBe(200)
+    }
+
+    const created = (answer: Answer) => {
+      expect(answer.status).toBe(200)
+      expect(answer.json).toEqual([
+        expect.objectContaining({ response: expect.objectContaining({ statusCode: expect.any(Number) }) })
+      ])
+      const status = answer.json[0].response.statusCode
+      expect(status).toBeGreaterThanOrEqual(200)
+      expect(status).toBeLessThan(300)
+    }
+    created(await call(serve, 'POST', '/createAffiliate', { payload: identify(9001), settings }))
+    const burst = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        call(serve, 'POST', '/createAffiliate', { payload: identify(9100 + i), settings })
+      )
+    )
+    burst.forEach(created)
+    // Redaction still works for the valid key.
+    for (const answer of burst) {
+      expect(answer.text).not.toContain(SECRET_KEY)
+      expect(answer.json[0].request.headers['refersion-secret-key']).toBe('<redacted>')
+    }
+    expect(serve.lines.join('\n')).not.toMatch(/^(error:|5\d\d )/m)
+  }, 60_000)
+
   it('still answers GET /manifest afterwards, and logged every request without a crash', async () => {
     const manifest = await call(serve, 'GET', '/manifest')
     expect(manifest.status).toBe(200)
