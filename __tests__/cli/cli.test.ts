@@ -52,6 +52,7 @@ describe('--help', () => {
       [/--port <port>/, /--latency <ms>/, /--rate-429 <p>/, /--rate-500 <p>/, /--rate-503 <p>/, /--reset-rate/]
     ],
     ['generate:types', [/--check/]],
+    ['bench', [/--events <n>/, /--batch-size <n>/, /--cpu-rounds <n>/]],
     ['validate', [/Segment's tooling/]]
   ])('%s --help', async (command, expected) => {
     const { code, out } = await cli(command, '--help')

@@ -10,6 +10,7 @@ import path from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
 import { defaultValues, Destination } from '@segment/actions-core'
 import type { DestinationDefinition, JSONObject, SegmentEvent } from '@segment/actions-core'
+import { loadDefinition } from '../cli/definition'
 import { startSandbox } from '../sandbox'
 import type { RunningSandbox } from '../sandbox'
 import { DEFAULT_BATCH_SIZE } from '../../src/lib/batch'
@@ -83,111 +84,122 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out
 }
 
-async function loadDestination(): Promise<DestinationDefinition<unknown>> {
-  const mod = await import('../../src/index')
-  return (mod.default ?? mod) as DestinationDefinition<unknown>
+/**
+ * One benchmark workload: events for one action, run once with sequential `perform` and once with `performBatch`
+ * (each on its own people, `seq-…` and `bat-…`). A new workload is one entry in WORKLOADS.
+ */
+export interface Workload {
+  /** The row's name in the table, e.g. `create`. */
+  name: string
+  /** The action's slug. */
+  action: string
+  /** Event `i` of the run whose people are prefixed `prefix`. */
+  event: (prefix: string, i: number) => SegmentEvent
 }
 
+/** The phone every repeat sets, so that the integrity check can tell a repeat was applied. */
+const REPEAT_PHONE = '+1 415 555 0100'
+
+export const WORKLOADS: Workload[] = [
+  { name: 'create', action: 'createAffiliate', event: (prefix, i) => identify(prefix, i) },
+  // Repeated identifies carry one changed trait, so each costs the full find-and-update path.
+  { name: 'repeat', action: 'createAffiliate', event: (prefix, i) => identify(prefix, i, REPEAT_PHONE) },
+  { name: 'delete', action: 'deleteAffiliate', event: (prefix, i) => deletion(prefix, i) }
+]
+
+const RUN_PREFIX: Record<Row['mode'], string> = { sequential: 'seq', batch: 'bat' }
+
+interface Runner {
+  sandbox: RunningSandbox
+  destination: Destination<unknown>
+  definition: DestinationDefinition<unknown>
+  options: BenchOptions
+  log: (line: string) => void
+}
+
+/** Sends `events` through one action, sequentially or in batches, and measures it. */
+async function runWorkload(runner: Runner, workload: Workload, mode: Row['mode']): Promise<Row> {
+  const { sandbox, options } = runner
+  const action = runner.destination.actions[workload.action]
+  const mapping = defaultValues(runner.definition.actions[workload.action].fields) as JSONObject
+  if (mode === 'batch' && options.batchSize) mapping.batch_size = options.batchSize
+  const events = Array.from({ length: options.events }, (_, i) => workload.event(RUN_PREFIX[mode], i))
+  const before = sandbox.stats().total
+  let failed = 0
+  const result = await measured(async () => {
+    if (mode === 'sequential') {
+      for (const event of events) {
+        try {
+          await action.execute({ data: event as unknown as JSONObject, settings: SETTINGS, mapping, auth: undefined })
+        } catch {
+          failed++
+        }
+      }
+      return
+    }
+    for (const batch of chunks(events, options.batchSize)) {
+      const statuses = await action.executeBatch({
+        data: batch as unknown as JSONObject[],
+        settings: SETTINGS,
+        mapping,
+        auth: undefined
+      })
+      failed += statuses.filter((s) => !s || s.status < 200 || s.status >= 300).length
+    }
+  })
+  const requests = sandbox.stats().total - before
+  runner.log(
+    `  ${workload.name.padEnd(8)} ${mode.padEnd(10)} ${result.ms.toFixed(0).padStart(7)} ms  ${requests} requests`
+  )
+  return {
+    workload: workload.name,
+    mode,
+    events: events.length,
+    ms: result.ms,
+    eventsPerSecond: (events.length / result.ms) * 1000,
+    requestsPerEvent: requests / events.length,
+    peakRssMb: result.peakRss / 1024 / 1024,
+    failed
+  }
+}
+
+/**
+ * Nothing lost, nothing duplicated: after create, repeat and delete, every person of both runs has exactly one
+ * affiliate, updated by the repeat and disabled by the delete.
+ */
+function affiliateIntegrity(sandbox: RunningSandbox, n: number): { lost: number; duplicates: number } {
+  let lost = 0
+  let duplicates = 0
+  const all = sandbox.store.all()
+  const perEmail = new Map<string, number>()
+  for (const affiliate of all) perEmail.set(affiliate.email.toLowerCase(), (perEmail.get(affiliate.email) ?? 0) + 1)
+  for (const prefix of Object.values(RUN_PREFIX)) {
+    for (let i = 0; i < n; i++) {
+      const record = sandbox.store.getByEmail(`${prefix}.${i}@bench.example`)
+      if (!record || record.phone !== REPEAT_PHONE || record.status !== 'DISABLED') lost++
+    }
+  }
+  for (const count of perEmail.values()) if (count > 1) duplicates += count - 1
+  duplicates += Math.max(0, all.length - 2 * n)
+  return { lost, duplicates }
+}
+
+/** Runs every workload, sequential then batch, against an in-process sandbox; then checks the affiliates. */
 export async function benchmark(options: BenchOptions, log: (line: string) => void = console.log) {
   const sandbox: RunningSandbox = await startSandbox({ latencyMs: options.latency, seed: options.seed })
   const previousBase = process.env.REFERSION_BASE_URL
   process.env.REFERSION_BASE_URL = sandbox.apiBaseUrl
   try {
-    const definition = await loadDestination()
-    const destination = new Destination(definition)
-    const mappingOf = (slug: string, batchSize?: number) => {
-      const mapping = defaultValues(definition.actions[slug].fields) as JSONObject
-      if (batchSize) mapping.batch_size = batchSize
-      return mapping
-    }
+    const definition = loadDefinition()
+    const runner: Runner = { sandbox, destination: new Destination(definition), definition, options, log }
+    log(
+      `Benchmark: ${options.events} events per workload, ${options.latency} ms sandbox latency, batch size ${options.batchSize}`
+    )
     const rows: Row[] = []
-    const run = async (workload: string, mode: Row['mode'], slug: string, events: SegmentEvent[]): Promise<number> => {
-      const action = destination.actions[slug]
-      const mapping = mappingOf(slug, mode === 'batch' ? options.batchSize : undefined)
-      const before = sandbox.stats().total
-      let failed = 0
-      const result = await measured(async () => {
-        if (mode === 'sequential') {
-          for (const event of events) {
-            try {
-              await action.execute({
-                data: event as unknown as JSONObject,
-                settings: SETTINGS,
-                mapping,
-                auth: undefined
-              })
-            } catch {
-              failed++
-            }
-          }
-        } else {
-          for (const batch of chunks(events, options.batchSize)) {
-            const statuses = await action.executeBatch({
-              data: batch as unknown as JSONObject[],
-              settings: SETTINGS,
-              mapping,
-              auth: undefined
-            })
-            failed += statuses.filter((s) => !s || s.status < 200 || s.status >= 300).length
-          }
-        }
-      })
-      const requests = sandbox.stats().total - before
-      rows.push({
-        workload,
-        mode,
-        events: events.length,
-        ms: result.ms,
-        eventsPerSecond: (events.length / result.ms) * 1000,
-        requestsPerEvent: requests / events.length,
-        peakRssMb: result.peakRss / 1024 / 1024,
-        failed
-      })
-      log(`  ${workload.padEnd(8)} ${mode.padEnd(10)} ${result.ms.toFixed(0).padStart(7)} ms  ${requests} requests`)
-      return failed
+    for (const workload of WORKLOADS) {
+      for (const mode of ['sequential', 'batch'] as const) rows.push(await runWorkload(runner, workload, mode))
     }
-
-    const n = options.events
-    const seq = Array.from({ length: n }, (_, i) => i)
-    log(`Benchmark: ${n} events per workload, ${options.latency} ms sandbox latency, batch size ${options.batchSize}`)
-    const workloads: [string, string, (prefix: string, i: number) => SegmentEvent][] = [
-      ['create', 'createAffiliate', (prefix, i) => identify(prefix, i)],
-      // Repeated identifies carry one changed trait, so each costs the full find-and-update path.
-      ['repeat', 'createAffiliate', (prefix, i) => identify(prefix, i, '+1 415 555 0100')],
-      ['delete', 'deleteAffiliate', (prefix, i) => deletion(prefix, i)]
-    ]
-    for (const [workload, slug, event] of workloads) {
-      await run(
-        workload,
-        'sequential',
-        slug,
-        seq.map((i) => event('seq', i))
-      )
-      await run(
-        workload,
-        'batch',
-        slug,
-        seq.map((i) => event('bat', i))
-      )
-    }
-
-    // Nothing lost, nothing duplicated: every person has exactly one affiliate, updated and disabled.
-    let lost = 0
-    let duplicates = 0
-    const all = sandbox.store.all()
-    const perEmail = new Map<string, number>()
-    for (const affiliate of all) perEmail.set(affiliate.email.toLowerCase(), (perEmail.get(affiliate.email) ?? 0) + 1)
-    for (const prefix of ['seq', 'bat']) {
-      for (const i of seq) {
-        const email = `${prefix}.${i}@bench.example`
-        const record = sandbox.store.getByEmail(email)
-        if (!record || record.phone !== '+1 415 555 0100' || record.status !== 'DISABLED') lost++
-      }
-    }
-    for (const count of perEmail.values()) if (count > 1) duplicates += count - 1
-    duplicates += Math.max(0, all.length - 2 * n)
-
-    return { rows, lost, duplicates, definition }
+    return { rows, ...affiliateIntegrity(sandbox, options.events), definition }
   } finally {
     if (previousBase === undefined) delete process.env.REFERSION_BASE_URL
     else process.env.REFERSION_BASE_URL = previousBase
@@ -233,7 +245,11 @@ function minimalDefinition(template: Record<string, string>): DestinationDefinit
 
 /** Starts the sandbox in a child process, so that this process's CPU time is the destination's alone. */
 async function childSandbox(): Promise<{ apiBaseUrl: string; stop: () => void }> {
-  const child = fork(path.join(__dirname, 'sandbox-child'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  // The child runs TypeScript through tsx whether this process was started by `npm run bench` or `./bin/run bench`.
+  const child = fork(path.join(__dirname, 'sandbox-child.ts'), [], {
+    execArgv: ['--require', require.resolve('tsx/cjs')],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc']
+  })
   const apiBaseUrl = await new Promise<string>((resolve, reject) => {
     child.once('message', (message) => resolve(String((message as { apiBaseUrl: string }).apiBaseUrl)))
     child.once('exit', (code) => reject(new Error(`sandbox child exited (${code})`)))
