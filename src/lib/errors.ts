@@ -82,8 +82,9 @@ export class FieldValidationError extends PayloadValidationError {
     readonly fields: readonly string[]
   ) {
     super(message)
-    // Seen by users and logs exactly as before: a payload validation error.
-    this.name = 'PayloadValidationError'
+    // Seen by users and logs exactly as before: a payload validation error (the base class defines `name` as a
+    // read-only property from the constructor's name, so it is redefined rather than assigned).
+    Object.defineProperty(this, 'name', { value: 'PayloadValidationError', enumerable: false, configurable: true })
   }
 }
 
