@@ -33,6 +33,18 @@ function timeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 
 export type AffiliateStatus = 'ACTIVE' | 'PENDING' | 'DISABLED' | 'DENIED'
 
+/** What a conversion trigger matches: a coupon code on an order, the customer's email, or a product SKU. */
+export type TriggerType = 'COUPON' | 'EMAIL' | 'SKU'
+
+export interface TriggerResult {
+  /** `added`: Refersion created the trigger; `exists`: it already had it (Refersion's 422), which counts as done. */
+  outcome: 'added' | 'exists'
+  triggerId?: number
+}
+
+/** Refersion's 422 for a trigger the affiliate (or another) already has: "Conversion trigger already exists…". */
+const TRIGGER_EXISTS = /trigger already exists/i
+
 /** An affiliate as search, get or list describe it: `id` is a code in search results, numeric in get. */
 export interface AffiliateRecord {
   id: string | number
@@ -222,6 +234,27 @@ export class RefersionClient {
       return typeof record?.status === 'string' && record.status.toUpperCase() === status
     } catch {
       return false
+    }
+  }
+
+  /** `POST /affiliate/trigger`; Refersion's 422 "Conversion trigger already exists…" counts as done. */
+  async addTrigger(affiliateCode: string, type: TriggerType, trigger: string): Promise<TriggerResult> {
+    try {
+      const data = await this.post<{ trigger_id?: unknown }>('/affiliate/trigger', {
+        affiliate_code: affiliateCode,
+        type,
+        trigger
+      })
+      return { outcome: 'added', triggerId: numericId(data.trigger_id) }
+    } catch (error) {
+      if (
+        error instanceof RefersionApiError &&
+        error.refersionStatus === 422 &&
+        error.messages.some((m) => TRIGGER_EXISTS.test(m))
+      ) {
+        return { outcome: 'exists' }
+      }
+      throw error
     }
   }
 
