@@ -3,8 +3,8 @@ import type { DestinationDefinition } from '@segment/actions-core'
 import createAffiliate from './createAffiliate'
 import deleteAffiliate from './deleteAffiliate'
 import { removeAffiliate } from './lib/affiliates'
-import { parseApiKey, secretOf } from './lib/auth'
-import { RefersionClient } from './lib/client'
+import { parseApiKey } from './lib/auth'
+import { clientFor } from './lib/client'
 import type { Settings } from './generated-types'
 
 const destination: DestinationDefinition<Settings> = {
@@ -28,7 +28,7 @@ const destination: DestinationDefinition<Settings> = {
     },
     testAuthentication: async (request, { settings }) => {
       try {
-        await new RefersionClient(request, secretOf(settings.apiKey)).listAffiliates(1, 1)
+        await clientFor(request, settings).listAffiliates(1, 1)
       } catch (error) {
         if (error instanceof InvalidAuthenticationError) {
           throw new InvalidAuthenticationError(
@@ -64,7 +64,7 @@ const destination: DestinationDefinition<Settings> = {
   // Segment user-deletion requests: the runtime passes only { userId, anonymousId }.
   onDelete: async (request, { settings, payload }) => {
     const userId = typeof payload?.userId === 'string' ? payload.userId : undefined
-    const client = new RefersionClient(request, secretOf(settings.apiKey))
+    const client = clientFor(request, settings)
     return removeAffiliate(client, { userId }, 'DISABLED')
   },
   actions: {

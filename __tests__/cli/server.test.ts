@@ -31,7 +31,8 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
 }
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ seed: 1 })
+  // The /delete test deletes by a userId that is not an email: only the unique_merchant_id reading finds it.
+  sandbox = await startSandbox({ seed: 1, searchMerchantId: true })
   process.env.REFERSION_BASE_URL = sandbox.apiBaseUrl
   app = buildDevServer({
     definition: destination,

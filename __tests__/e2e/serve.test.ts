@@ -49,6 +49,8 @@ beforeAll(async () => {
   served = await startServe(['--sandbox', '--port', String(port)], {
     SANDBOX_PUBLIC_KEY: PUBLIC,
     SANDBOX_SECRET_KEY: SECRET,
+    // POST /delete deletes by a userId that is not an email: only the unique_merchant_id reading finds it.
+    SANDBOX_SEARCH_MERCHANT_ID: '1',
     REFERSION_SERVE_WATCH: scratch
   })
   post = poster(served.url, transcript)

@@ -111,7 +111,8 @@ const started = Date.now()
 const sink = new TextSink()
 let sandbox: RunningSandbox
 beforeAll(async () => {
-  sandbox = await startSandbox({ seed: SEED, ...FAULTS })
+  // Deletions by userId alone (and onDelete) find affiliates only through unique_merchant_id: model that reading.
+  sandbox = await startSandbox({ seed: SEED, ...FAULTS, searchMerchantId: true })
 })
 useSandboxEnv(() => sandbox, TIMEOUT_MS)
 

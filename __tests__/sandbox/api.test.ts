@@ -17,6 +17,8 @@ describe('transport and auth', () => {
   it('binds loopback by default and reports its URLs', () => {
     expect(sandbox.url).toBe(`http://127.0.0.1:${sandbox.port}`)
     expect(sandbox.apiBaseUrl).toBe(`${sandbox.url}/v2`)
+    expect(sandbox.baseUrl).toBe(`${sandbox.url}/v2`)
+    expect(sandbox.trackingUrl).toBe(sandbox.url)
   })
 
   it('answers 401 without either key, before looking at the body', async () => {
@@ -102,8 +104,7 @@ describe('POST /affiliate/new', () => {
       company: 'Initech',
       country: 'US',
       send_welcome: 'FALSE',
-      unique_merchant_id: 'user-7',
-      unknown_field: 'ignored'
+      unique_merchant_id: 'user-7'
     })
     const res = await api(sandbox, '/affiliate/new', body)
     expect(res.status).toBe(200)
@@ -123,37 +124,35 @@ describe('POST /affiliate/new', () => {
       unique_merchant_id: 'user-7'
     })
     expect(stored).not.toHaveProperty('password')
-    expect(stored).not.toHaveProperty('unknown_field')
     const second = await create(sandbox)
     expect(second.id).toBe(37569298)
   })
 
-  it('lists one error per missing required field', async () => {
-    const res = await api(sandbox, '/affiliate/new', { company: 'Initech' })
-    expect(res.status).toBe(422)
-    expect(res.json).toEqual({
-      errors: [
-        'The first name field is required.',
-        'The last name field is required.',
-        'The email field is required.',
-        'The password field is required.',
-        'The status field is required.'
-      ]
-    })
-  })
+  it.each(['first_name', 'last_name', 'email', 'password', 'status'])(
+    'answers a missing or blank %s with 400 "Missing required field" and creates nothing',
+    async (field) => {
+      for (const value of [undefined, '', '  ']) {
+        const res = await api(sandbox, '/affiliate/new', newAffiliate({ [field]: value }))
+        expect(res.status).toBe(400)
+        expect(res.json).toEqual({ error: `Missing required field ${field}` })
+      }
+      expect(sandbox.store.size).toBe(0)
+    }
+  )
 
-  it('rejects an invalid email, a status other than ACTIVE/PENDING, and a bad send_welcome', async () => {
+  it('rejects an invalid email, a status other than ACTIVE/PENDING, and a bad send_welcome with 422', async () => {
     const res = await api(
       sandbox,
       '/affiliate/new',
-      newAffiliate({ email: 'not-an-email', status: 'DISABLED', send_welcome: true })
+      newAffiliate({ email: 'not-an-email', status: 'DISABLED', send_welcome: 'YES' })
     )
     expect(res.status).toBe(422)
     expect(res.json.errors).toEqual([
       'The email field must contain a valid email address.',
       'DISABLED is not a allowed value for field status',
-      'true is not a allowed value for field send_welcome'
+      'YES is not a allowed value for field send_welcome'
     ])
+    expect(sandbox.store.size).toBe(0)
   })
 
   it.each([
@@ -173,11 +172,18 @@ describe('POST /affiliate/new', () => {
     expect(res.text).not.toContain(password)
   })
 
+  it.each(['Abcd1!xyz', 'Aaa1!bbbX', 'x'.repeat(3) + 'Y1!' + 'z'.repeat(3), 'Aa1!'.repeat(18)])(
+    'accepts a password at the edges of the policy (%s)',
+    async (password) => {
+      expect((await api(sandbox, '/affiliate/new', newAffiliate({ password }))).status).toBe(200)
+    }
+  )
+
   it('rejects a password equal to the email', async () => {
     const email = 'Pa55word!x@Example.com'
     const res = await api(sandbox, '/affiliate/new', newAffiliate({ email, password: email }))
     expect(res.status).toBe(422)
-    expect(res.json.errors).toEqual(['The password must not be the same as the email address.'])
+    expect(res.json.errors).toEqual(['The password may not be the same as the email address.'])
   })
 
   it('rejects a country outside the 90 Refersion accepts', async () => {
@@ -186,7 +192,9 @@ describe('POST /affiliate/new', () => {
       expect(res.status).toBe(422)
       expect(res.json).toEqual({ errors: [`${country} is not a allowed value for field country`] })
     }
-    expect((await api(sandbox, '/affiliate/new', newAffiliate({ country: 'GB' }))).status).toBe(200)
+    for (const country of ['GB', 'ZA', 'WS', 'IM']) {
+      expect((await api(sandbox, '/affiliate/new', newAffiliate({ country }))).status).toBe(200)
+    }
   })
 
   it('rejects a duplicate email, whatever its case, with the exact Refersion text', async () => {
@@ -196,10 +204,17 @@ describe('POST /affiliate/new', () => {
     expect(res.json).toEqual({ errors: ['The email you have entered is taken by another Affiliate.'] })
     expect(sandbox.store.size).toBe(1)
   })
+
+  it('turns conversion_trigger_coupon into a COUPON trigger of the new affiliate', async () => {
+    const { id, code } = await create(sandbox, { conversion_trigger_coupon: 'PETER10' })
+    expect(sandbox.store.allTriggers()).toEqual([
+      { trigger_id: 1, affiliate_id: id, affiliate_code: code, type: 'COUPON', trigger: 'PETER10' }
+    ])
+  })
 })
 
 describe('POST /affiliate/get', () => {
-  it('finds an affiliate by numeric id (number or string) and by code', async () => {
+  it('answers exactly the documented fields, by numeric id (number or string) and by code', async () => {
     const { id, code } = await create(sandbox, {
       email: 'peter@initech.com',
       company: 'Initech',
@@ -207,7 +222,6 @@ describe('POST /affiliate/get', () => {
     })
     const expected = {
       id,
-      affiliate_code: code,
       offer_id: '1',
       status: 'ACTIVE',
       first_name: 'Peter',
@@ -215,13 +229,23 @@ describe('POST /affiliate/get', () => {
       company_name: 'Initech',
       email: 'peter@initech.com',
       link: `https://www.refersion.com/c/${code}`,
-      unique_merchant_id: 'u1',
       custom_fields: []
     }
     for (const body of [{ id }, { id: String(id) }, { affiliate_code: code }]) {
       const res = await api(sandbox, '/affiliate/get', body)
       expect(res.status).toBe(200)
       expect(res.json).toEqual(expected)
+    }
+  })
+
+  it('answers a missing company as "" (a string), never null', async () => {
+    const { id } = await create(sandbox)
+    const res = await api(sandbox, '/affiliate/get', { id })
+    expect(res.json.company_name).toBe('')
+    for (const [key, value] of Object.entries(res.json)) {
+      if (key === 'id') expect(typeof value).toBe('number')
+      else if (key === 'custom_fields') expect(Array.isArray(value)).toBe(true)
+      else expect(typeof value).toBe('string')
     }
   })
 
@@ -232,17 +256,25 @@ describe('POST /affiliate/get', () => {
       expect(res.json).toEqual({ errors: ['Affiliate not found.'] })
     }
   })
+
+  it('answers neither id nor affiliate_code with 400', async () => {
+    for (const body of [{ affiliate_code: '' }, { id: ' ' }]) {
+      const res = await api(sandbox, '/affiliate/get', body)
+      expect(res.status).toBe(400)
+      expect(res.json).toEqual({ error: 'Missing required field id or affiliate_code' })
+    }
+  })
 })
 
 describe('POST /affiliate/search', () => {
-  it('matches the numeric id exactly, the email partially and unique_merchant_id exactly', async () => {
+  const RESULT_KEYS = ['custom_fields', 'email', 'first_name', 'id', 'last_name', 'offer_id', 'status']
+
+  it('matches the numeric id or code exactly and the email partially; results carry only documented fields', async () => {
     const peter = await create(sandbox, { email: 'peter.gibbons@initech.com', unique_merchant_id: 'seg-user-1' })
     const anna = await create(sandbox, { first_name: 'Anna', email: 'anna.gibbons@example.org' })
     await create(sandbox, { first_name: 'Milton', email: 'milton@initech.com' })
 
-    const byId = await api(sandbox, '/affiliate/search', { keyword: String(peter.id), page: '1' })
-    expect(byId.status).toBe(200)
-    expect(byId.json).toEqual({
+    const expected = {
       total: 1,
       results: [
         {
@@ -252,91 +284,107 @@ describe('POST /affiliate/search', () => {
           first_name: 'Peter',
           last_name: 'Gibbons',
           email: 'peter.gibbons@initech.com',
-          unique_merchant_id: 'seg-user-1',
           custom_fields: []
         }
       ]
-    })
+    }
+    for (const keyword of [String(peter.id), peter.code, peter.code.toUpperCase()]) {
+      const res = await api(sandbox, '/affiliate/search', { keyword, page: '1' })
+      expect(res.status).toBe(200)
+      expect(res.json).toEqual(expected)
+    }
 
     const partial = await api(sandbox, '/affiliate/search', { keyword: 'gibbons', page: '1' })
     expect(partial.status).toBe(200)
     expect(partial.json.total).toBe(2)
+    expect(Number.isInteger(partial.json.total)).toBe(true)
     expect(partial.json.results.map((r: { id: string }) => r.id)).toEqual([peter.code, anna.code])
+    for (const r of partial.json.results) expect(Object.keys(r).sort()).toEqual(RESULT_KEYS)
 
     const exactEmail = await api(sandbox, '/affiliate/search', { keyword: 'Anna.Gibbons@example.org', page: '1' })
     expect(exactEmail.json.results.map((r: { email: string }) => r.email)).toEqual(['anna.gibbons@example.org'])
-
-    const byUser = await api(sandbox, '/affiliate/search', { keyword: 'seg-user-1', page: '1' })
-    expect(byUser.json.results.map((r: { id: string }) => r.id)).toEqual([peter.code])
 
     const filtered = await api(sandbox, '/affiliate/search', { keyword: 'gibbons', first_name: 'Anna' })
     expect(filtered.json.results.map((r: { id: string }) => r.id)).toEqual([anna.code])
   })
 
-  it('answers no match with 422 and a missing keyword with 422', async () => {
+  it('does not match unique_merchant_id by default', async () => {
+    await create(sandbox, { email: 'peter@initech.com', unique_merchant_id: 'seg-user-1' })
+    const res = await api(sandbox, '/affiliate/search', { keyword: 'seg-user-1', page: '1' })
+    expect(res.status).toBe(422)
+    expect(res.json).toEqual({ errors: ['Could not find affiliates with this keyword.'] })
+  })
+
+  it('with searchMerchantId, also matches unique_merchant_id exactly and returns it', async () => {
+    const s = await startSandbox({ seed: 1, searchMerchantId: true })
+    try {
+      const peter = await create(s, { email: 'peter@initech.com', unique_merchant_id: 'seg-user-1' })
+      await create(s, { email: 'anna@initech.com' })
+      const res = await api(s, '/affiliate/search', { keyword: 'seg-user-1', page: '1' })
+      expect(res.status).toBe(200)
+      expect(res.json.results).toEqual([expect.objectContaining({ id: peter.code, unique_merchant_id: 'seg-user-1' })])
+      expect((await api(s, '/affiliate/search', { keyword: 'seg-user' })).status).toBe(422)
+      const byEmail = await api(s, '/affiliate/search', { keyword: 'anna@' })
+      expect(byEmail.json.results[0].unique_merchant_id).toBe('')
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('answers no match with 422 and a missing keyword with 400', async () => {
     await create(sandbox, { email: 'peter.gibbons@initech.com' })
     const miss = await api(sandbox, '/affiliate/search', { keyword: 'lumbergh', page: '1' })
     expect(miss.status).toBe(422)
     expect(miss.json).toEqual({ errors: ['Could not find affiliates with this keyword.'] })
     const noKeyword = await api(sandbox, '/affiliate/search', { page: '1' })
-    expect(noKeyword.status).toBe(422)
-    expect(noKeyword.json).toEqual({ errors: ['The keyword field is required.'] })
+    expect(noKeyword.status).toBe(400)
+    expect(noKeyword.json).toEqual({ error: 'Missing required field keyword' })
   })
 
   it('pages 25 results at a time', async () => {
     for (let i = 0; i < 30; i++)
       sandbox.store.create({ first_name: 'A', last_name: 'B', email: `team${i}@bulk.com`, status: 'ACTIVE' })
     const p1 = await api(sandbox, '/affiliate/search', { keyword: 'bulk.com', page: '1' })
-    const p2 = await api(sandbox, '/affiliate/search', { keyword: 'bulk.com', page: 2 })
+    const p2 = await api(sandbox, '/affiliate/search', { keyword: 'bulk.com', page: '2' })
     expect([p1.json.total, p1.json.results.length, p2.json.total, p2.json.results.length]).toEqual([30, 25, 30, 5])
   })
 })
 
 describe('POST /affiliate/edit', () => {
-  it('changes fields and reports unknown or invalid ids in ids_not_changed', async () => {
+  it('changes documented fields and reports unknown ids and unacceptable values in ids_not_changed', async () => {
     const a = await create(sandbox, { email: 'a@example.com' })
     const b = await create(sandbox, { email: 'b@example.com' })
     const res = await api(sandbox, '/affiliate/edit', {
       affiliates: [
-        {
-          id: a.id,
-          first_name: 'Samir',
-          company: 'Initrode',
-          country: 'CA',
-          city: 'Toronto',
-          status: 'PENDING',
-          offer: '9'
-        },
+        { id: a.id, first_name: 'Samir', company: 'Initrode', country: 'CA', city: 'Toronto', offer: 9 },
         { id: 12345, first_name: 'Nobody' },
-        { id: String(b.id), email: 'A@example.com' },
+        { id: b.id, email: 'A@example.com' },
         { id: b.id, country: 'XX' },
         { id: b.id },
-        { id: 'abc', city: 'x' }
+        { id: b.id, offer: 1.5 }
       ]
     })
     expect(res.status).toBe(200)
-    expect(res.json).toEqual({ ids_changed: [a.id], ids_not_changed: [12345, b.id, 'abc'] })
+    expect(res.json).toEqual({ ids_changed: [a.id], ids_not_changed: [12345, b.id] })
     expect(sandbox.store.getById(a.id)).toMatchObject({
       first_name: 'Samir',
       company_name: 'Initrode',
       country: 'CA',
       city: 'Toronto',
-      status: 'PENDING',
       offer_id: '9'
     })
     expect(sandbox.store.getById(b.id)?.email).toBe('b@example.com')
 
     const email = await api(sandbox, '/affiliate/edit', {
-      affiliates: [{ id: String(b.id), email: 'New@Example.com' }]
+      affiliates: [{ id: b.id, email: 'New@Example.com', custom_fields: [{ '1234': 'https://example.com' }] }]
     })
     expect(email.json).toEqual({ ids_changed: [b.id], ids_not_changed: [] })
     expect(sandbox.store.getByEmail('new@example.com')?.id).toBe(b.id)
   })
 
   it('requires a non-empty array of at most 50 entries', async () => {
-    for (const body of [{ affiliates: [] }, { affiliates: { id: 1 } }, { affiliate: [] }]) {
-      expect((await api(sandbox, '/affiliate/edit', body)).status).toBe(422)
-    }
+    const empty = await api(sandbox, '/affiliate/edit', { affiliates: [] })
+    expect(empty.status).toBe(422)
     const tooMany = Array.from({ length: 51 }, (_, i) => ({ id: 37569297 + i, city: 'x' }))
     const res = await api(sandbox, '/affiliate/edit', { affiliates: tooMany })
     expect(res.status).toBe(422)
@@ -350,7 +398,7 @@ describe('POST /affiliate/status_change', () => {
     for (let i = 0; i < 49; i++) {
       ids.push(sandbox.store.create({ first_name: 'A', last_name: 'B', email: `s${i}@x.com`, status: 'ACTIVE' }).id)
     }
-    const res = await api(sandbox, '/affiliate/status_change', { ids: [...ids.map(String), 999], status: 'DISABLED' })
+    const res = await api(sandbox, '/affiliate/status_change', { ids: [...ids, 999], status: 'DISABLED' })
     expect(res.status).toBe(200)
     expect(res.json).toEqual({ ids_changed: ids, ids_not_changed: [999] })
     expect(sandbox.store.all().every((a) => a.status === 'DISABLED')).toBe(true)
@@ -366,30 +414,42 @@ describe('POST /affiliate/status_change', () => {
     expect(res.headers.get('retry-after')).toBeNull()
   })
 
-  it('rejects an invalid or missing status and missing ids with 422', async () => {
+  it('rejects a status it does not allow and empty ids with 422, a missing status with 400', async () => {
     const { id } = await create(sandbox)
     const bad = await api(sandbox, '/affiliate/status_change', { ids: [id], status: 'PENDING' })
     expect(bad.status).toBe(422)
     expect(bad.json).toEqual({ errors: ['PENDING is not a allowed value for field status'] })
-    expect((await api(sandbox, '/affiliate/status_change', { ids: [id] })).status).toBe(422)
+    const missing = await api(sandbox, '/affiliate/status_change', { ids: [id] })
+    expect(missing.status).toBe(400)
+    expect(missing.json).toEqual({ error: 'Missing required field status' })
     expect((await api(sandbox, '/affiliate/status_change', { ids: [], status: 'DENIED' })).status).toBe(422)
+    expect(sandbox.store.getById(id)?.status).toBe('ACTIVE')
   })
 })
 
 describe('POST /affiliate/list', () => {
-  it('lists with string or numeric limit and page, oldest first', async () => {
-    const a = await create(sandbox)
+  it('lists with string limit and page, oldest first, with an integer total and documented fields only', async () => {
+    const a = await create(sandbox, { unique_merchant_id: 'x1', company: 'Initech' })
     const b = await create(sandbox)
     const c = await create(sandbox)
     const p1 = await api(sandbox, '/affiliate/list', { limit: '2', page: '1' })
     expect(p1.status).toBe(200)
     expect(p1.json.total).toBe(3)
     expect(p1.json.results.map((r: { id: string }) => r.id)).toEqual([a.code, b.code])
-    const p2 = await api(sandbox, '/affiliate/list', { limit: 2, page: 2 })
+    expect(Object.keys(p1.json.results[0]).sort()).toEqual([
+      'custom_fields',
+      'email',
+      'first_name',
+      'id',
+      'last_name',
+      'offer_id',
+      'status'
+    ])
+    const p2 = await api(sandbox, '/affiliate/list', { limit: '2', page: '2' })
     expect(p2.json.results.map((r: { id: string }) => r.id)).toEqual([c.code])
   })
 
-  it.each([['0'], ['101'], ['ten'], [-1]])('rejects limit %p with 422', async (limit) => {
+  it.each([['0'], ['101'], ['ten'], ['-1']])('rejects limit %p with 422', async (limit) => {
     const res = await api(sandbox, '/affiliate/list', { limit, page: '1' })
     expect(res.status).toBe(422)
     expect(res.json.errors).toHaveLength(1)
@@ -397,19 +457,64 @@ describe('POST /affiliate/list', () => {
 })
 
 describe('POST /affiliate/trigger', () => {
-  it('adds a conversion trigger once; a duplicate is a 422', async () => {
+  it('adds a conversion trigger once: 200 {trigger_id, trigger}; a duplicate in any case is a 422', async () => {
     const { code } = await create(sandbox)
     const body = { affiliate_code: code, type: 'COUPON', trigger: 'SAVE10' }
     const first = await api(sandbox, '/affiliate/trigger', body)
     expect(first.status).toBe(200)
-    expect(first.json).toMatchObject({ affiliate_code: code, type: 'COUPON', trigger: 'SAVE10' })
-    const dup = await api(sandbox, '/affiliate/trigger', body)
-    expect(dup.status).toBe(422)
-    expect(dup.json.errors[0]).toMatch(/^Conversion trigger already exists/)
+    expect(first.json).toEqual({ trigger_id: 1, trigger: 'SAVE10' })
+    for (const trigger of ['SAVE10', 'save10']) {
+      const dup = await api(sandbox, '/affiliate/trigger', { ...body, trigger })
+      expect(dup.status).toBe(422)
+      expect(dup.json).toEqual({ errors: ['Conversion trigger already exists for this or another affiliate.'] })
+    }
+    const other = await create(sandbox)
+    const taken = await api(sandbox, '/affiliate/trigger', { ...body, affiliate_code: other.code })
+    expect(taken.json.errors[0]).toMatch(/^Conversion trigger already exists/)
+    const second = await api(sandbox, '/affiliate/trigger', { affiliate_code: code, type: 'EMAIL', trigger: 'a@b.co' })
+    expect(second.json).toEqual({ trigger_id: 2, trigger: 'a@b.co' })
+    expect(sandbox.store.allTriggers()).toHaveLength(2)
+  })
+
+  it('answers a type it does not allow and an unknown affiliate with 422, a missing field with 400', async () => {
+    const { code } = await create(sandbox)
+    const body = { affiliate_code: code, type: 'COUPON', trigger: 'SAVE10' }
     const badType = await api(sandbox, '/affiliate/trigger', { ...body, type: 'URL' })
+    expect(badType.status).toBe(422)
     expect(badType.json).toEqual({ errors: ['URL is not a allowed value for field type'] })
-    const miss = await api(sandbox, '/affiliate/trigger', { ...body, affiliate_code: 'zzzzzz', trigger: 'X' })
+    const miss = await api(sandbox, '/affiliate/trigger', { ...body, affiliate_code: 'zzzzzz' })
+    expect(miss.status).toBe(422)
     expect(miss.json).toEqual({ errors: ['Affiliate not found.'] })
+    for (const field of ['affiliate_code', 'type', 'trigger']) {
+      const res = await api(sandbox, '/affiliate/trigger', { ...body, [field]: undefined })
+      expect(res.status).toBe(400)
+      expect(res.json).toEqual({ error: `Missing required field ${field}` })
+    }
+    expect(sandbox.store.allTriggers()).toEqual([])
+  })
+})
+
+describe('POST /trigger/delete', () => {
+  it('deletes the named triggers of an affiliate and answers their ids; anything unknown deletes nothing', async () => {
+    const { id, code } = await create(sandbox)
+    await api(sandbox, '/affiliate/trigger', { affiliate_code: code, type: 'COUPON', trigger: 'A10' })
+    await api(sandbox, '/affiliate/trigger', { affiliate_code: code, type: 'SKU', trigger: 'sku-1' })
+    const unknown = await api(sandbox, '/trigger/delete', {
+      affiliates: [
+        { id, type: 'COUPON', trigger: 'A10' },
+        { id, type: 'COUPON', trigger: 'NOPE' }
+      ]
+    })
+    expect(unknown.status).toBe(422)
+    expect(sandbox.store.allTriggers()).toHaveLength(2)
+    const noAffiliate = await api(sandbox, '/trigger/delete', {
+      affiliates: [{ id: 1, type: 'COUPON', trigger: 'A10' }]
+    })
+    expect(noAffiliate.status).toBe(422)
+    const res = await api(sandbox, '/trigger/delete', { affiliates: [{ id, type: 'COUPON', trigger: 'a10' }] })
+    expect(res.status).toBe(200)
+    expect(res.json).toEqual([1])
+    expect(sandbox.store.allTriggers().map((t) => t.trigger)).toEqual(['sku-1'])
   })
 })
 
@@ -430,7 +535,8 @@ describe('secrets', () => {
     ]
     for (const [path, body] of calls) texts.push((await api(sandbox, path, body)).text)
     texts.push((await api(sandbox, '/affiliate/list', { limit: 1 }, { ...AUTH, 'Refersion-Public-Key': '' })).text)
-    for (const path of ['/', '/_sandbox/affiliates', '/_sandbox/stats', '/_sandbox/faults']) {
+    const paths = ['/', '/_sandbox/affiliates', '/_sandbox/stats', '/_sandbox/faults', '/_sandbox/requests']
+    for (const path of [...paths, '/_sandbox/conversions']) {
       texts.push(await (await fetch(sandbox.url + path, { headers: AUTH })).text())
     }
     for (const text of texts) {

@@ -158,7 +158,8 @@ describe('inspection routes', () => {
       total: 3,
       byRoute: { '/v2/affiliate/list': 2, '(unknown)': 1 },
       faultsInjected: {},
-      byStatus: { '200': 1, '401': 1, '404': 1 }
+      byStatus: { '200': 1, '401': 1, '404': 1 },
+      contractRejections: 0
     })
     expect(sandbox.stats()).toEqual(res.json)
   })
@@ -217,7 +218,8 @@ describe('sandboxOptionsFromEnv', () => {
         SANDBOX_RATE_LIMIT: '100/1000',
         SANDBOX_SEED: '42',
         SANDBOX_PUBLIC_KEY: 'pub',
-        SANDBOX_SECRET_KEY: 'sec'
+        SANDBOX_SECRET_KEY: 'sec',
+        SANDBOX_SEARCH_MERCHANT_ID: '1'
       })
     ).toEqual({
       latencyMs: 20,
@@ -230,8 +232,15 @@ describe('sandboxOptionsFromEnv', () => {
       retryAfterSeconds: 2,
       rateLimit: { requests: 100, perMs: 1000 },
       seed: 42,
-      keys: { publicKey: 'pub', secretKey: 'sec' }
+      keys: { publicKey: 'pub', secretKey: 'sec' },
+      searchMerchantId: true
     })
+  })
+
+  it('reads SANDBOX_SEARCH_MERCHANT_ID as an on/off switch', () => {
+    expect(sandboxOptionsFromEnv({ SANDBOX_SEARCH_MERCHANT_ID: 'true' }).searchMerchantId).toBe(true)
+    expect(sandboxOptionsFromEnv({ SANDBOX_SEARCH_MERCHANT_ID: '0' }).searchMerchantId).toBe(false)
+    expect(sandboxOptionsFromEnv({}).searchMerchantId).toBeUndefined()
   })
 
   it('returns nothing for an empty environment', () => {
@@ -249,7 +258,8 @@ describe('sandboxOptionsFromEnv', () => {
     ['SANDBOX_SEED', 'abc'],
     ['SANDBOX_RATE_LIMIT', '100'],
     ['SANDBOX_RATE_LIMIT', '0/1000'],
-    ['SANDBOX_RATE_LIMIT', '10/s']
+    ['SANDBOX_RATE_LIMIT', '10/s'],
+    ['SANDBOX_SEARCH_MERCHANT_ID', 'maybe']
   ])('throws an error naming %s for %p', (name, value) => {
     expect(() => sandboxOptionsFromEnv({ [name]: value })).toThrow(name)
   })

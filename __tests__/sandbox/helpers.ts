@@ -55,3 +55,28 @@ export async function create(
   const id = Number(/The affiliate (\d+) has been created/.exec(res.json.message)?.[1])
   return { id, code: res.json.id }
 }
+
+let orderCounter = 0
+
+/** A valid order-tracking webhook body; override any field (undefined removes it). */
+export function order(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  orderCounter++
+  return {
+    cart_id: `cart-${orderCounter}`,
+    order_id: `order-${orderCounter}`,
+    currency_code: 'USD',
+    items: [{ sku: 'TSHIRT-RED', quantity: 2, price: 19.5, name: 'Red T-shirt' }],
+    ...overrides
+  }
+}
+
+/** POSTs an order (`order(overrides)`, or a raw string) to the tracking webhook at the sandbox's root. */
+export async function track(
+  sandbox: RunningSandbox,
+  overrides: Record<string, unknown> | string = {},
+  headers: Record<string, string> = AUTH
+): Promise<Answer> {
+  const body = typeof overrides === 'string' ? overrides : JSON.stringify(order(overrides))
+  const res = await fetch(`${sandbox.trackingUrl}/tracker/orders/paid`, { method: 'POST', headers, body })
+  return read(res)
+}

@@ -51,7 +51,7 @@ describe('SandboxStore', () => {
     expect(store.update(999, { city: 'x' })).toBeUndefined()
   })
 
-  it('searches id and code exactly, email partially, unique_merchant_id exactly', () => {
+  it('searches id and code exactly, email partially; unique_merchant_id exactly only when asked', () => {
     const store = new SandboxStore()
     const peter = store.create({ ...base, email: 'peter.gibbons@initech.com', unique_merchant_id: 'user-1' })
     const anna = store.create({ ...base, first_name: 'Anna', email: 'anna.gibbons@example.org' })
@@ -60,8 +60,9 @@ describe('SandboxStore', () => {
     expect(store.search('GIBBONS', { first_name: 'anna' }).map((a) => a.id)).toEqual([anna.id])
     expect(store.search(String(anna.id)).map((a) => a.id)).toEqual([anna.id])
     expect(store.search(peter.code).map((a) => a.id)).toEqual([peter.id])
-    expect(store.search('user-1').map((a) => a.id)).toEqual([peter.id])
-    expect(store.search('user-')).toEqual([])
+    expect(store.search('user-1')).toEqual([])
+    expect(store.search('user-1', {}, { matchMerchantId: true }).map((a) => a.id)).toEqual([peter.id])
+    expect(store.search('user-', {}, { matchMerchantId: true })).toEqual([])
     expect(store.search(String(anna.id).slice(0, 5))).toEqual([])
   })
 

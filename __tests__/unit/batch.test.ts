@@ -1,7 +1,8 @@
 import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import destination from '../../src'
-import { BATCH_CONCURRENCY } from '../../src/lib/batch'
+import { BATCH_CONCURRENCY, MAX_BATCH_BACKOFF_MS, MAX_RETRY_AFTER_MS, runBounded } from '../../src/lib/batch'
+import { RefersionRetryableError } from '../../src/lib/errors'
 import {
   counted,
   CREATED,
@@ -119,6 +120,23 @@ describe('createAffiliate performBatch', () => {
     // The first BATCH_CONCURRENCY events were in flight together; the next one started after the wait.
     const waited = (arrivals.get(bodyOf(BATCH_CONCURRENCY).email) ?? 0) - (arrivals.get(bodyOf(0).email) ?? 0)
     expect(waited).toBeGreaterThanOrEqual(900)
+  })
+
+  it("one 429 without Retry-After in a batch of 50 costs only that event: the pause is the batch's, not summed per worker", async () => {
+    let requests = 0
+    refersion()
+      .post(p('/affiliate/new'))
+      .times(50)
+      .reply((_uri, body) => {
+        requests++
+        const email = (body as { email: string }).email
+        return email === bodyOf(0).email ? [429, { error: 'Too many requests' }] : [200, CREATED('c', 1)]
+      })
+    const events = Array.from({ length: 50 }, (_, i) => person(i))
+    const statuses = await batch('createAffiliate', events)
+    expect(statuses[0].status).toBe(429)
+    expect(statuses.slice(1).map((s) => s.status)).toEqual(new Array(49).fill(200))
+    expect(requests).toBe(50)
   })
 
   it('processes two identifies for the same email in order, one after the other (no duplicate-create race)', async () => {
@@ -272,5 +290,29 @@ describe('deleteAffiliate performBatch', () => {
       .reply(401, { error: 'Invalid API credentials (error 2).' })
     const statuses = await batch('deleteAffiliate', [byId(1), byId(2)], mapping)
     expect(statuses.map((s) => s.status)).toEqual([401, 401])
+  })
+})
+
+describe('runBounded rate-limit budget', () => {
+  afterEach(() => jest.useRealTimers())
+
+  it('stops sending once the batch has been paused more than MAX_BATCH_BACKOFF_MS in all (wall clock)', async () => {
+    jest.useFakeTimers()
+    let calls = 0
+    const run = runBounded(
+      Array.from({ length: 30 }, (_, i) => i),
+      async () => {
+        calls++
+        throw new RefersionRetryableError('Refersion answered 429', 429, MAX_RETRY_AFTER_MS)
+      },
+      1
+    )
+    await jest.advanceTimersByTimeAsync(MAX_BATCH_BACKOFF_MS * 3)
+    const results = await run
+    // Pauses of 5 s each: after the third the batch has paused 15 s > 10 s, so nothing more is sent.
+    expect(calls).toBe(Math.floor(MAX_BATCH_BACKOFF_MS / MAX_RETRY_AFTER_MS) + 1)
+    expect(results.every((r) => !r.ok)).toBe(true)
+    const notSent = results.slice(calls).map((r) => (r.ok ? '' : String((r.error as Error).message)))
+    expect(notSent.every((m) => m.startsWith('Not sent'))).toBe(true)
   })
 })

@@ -265,6 +265,6 @@ describe('errors.ts helpers', () => {
     expect(isRetryable(new PayloadValidationError('x'))).toBe(false)
     expect(isRetryable(new InvalidAuthenticationError('x'))).toBe(false)
     expect(isRetryable(new AffiliateNotFoundError('x'))).toBe(false)
-    expect(isRetryable(new RefersionApiError('x', 422, 422, []))).toBe(false)
+    expect(isRetryable(new RefersionApiError('x', { status: 422, refersionStatus: 422 }))).toBe(false)
   })
 })

@@ -1,8 +1,11 @@
 import fc from 'fast-check'
 import { IntegrationError, PayloadValidationError } from '@segment/actions-core'
+import type { RequestClient } from '@segment/actions-core'
 import { API_KEY_FORMAT, parseApiKey, secretOf } from '../../src/lib/auth'
-import { baseUrl, DEFAULT_BASE_URL, numericId } from '../../src/lib/client'
+import { baseUrl, DEFAULT_BASE_URL, RefersionClient } from '../../src/lib/client'
+import { numericId } from '../../src/lib/normalise'
 import { REFERSION_COUNTRIES, toRefersionCountry } from '../../src/lib/countries'
+import { FieldValidationError } from '../../src/lib/errors'
 import {
   buildNewAffiliate,
   editableFields,
@@ -241,5 +244,50 @@ describe('affiliate helpers', () => {
     expect(recordAlreadyMatches({ id: 'a', first_name: 'Peter', last_name: 'Gibbons' }, { ...fields, city: 'X' })).toBe(
       false
     )
+  })
+})
+
+describe('validation errors name their fields as data', () => {
+  it('a missing name, email, bad password or status carries the field keys (tools need not parse messages)', () => {
+    const cases: [Record<string, unknown>, string[]][] = [
+      [{ email: 'a@b.co' }, ['firstName', 'lastName', 'name']],
+      [{ email: ' ', name: 'A B' }, ['email']],
+      [{ email: 'a@b.co', name: 'A B', password: 'short' }, ['password']],
+      [{ email: 'a@b.co', name: 'A B', status: 'DISABLED' }, ['status']]
+    ]
+    for (const [input, fields] of cases) {
+      let thrown: unknown
+      try {
+        buildNewAffiliate(input as unknown as Parameters<typeof buildNewAffiliate>[0])
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown).toBeInstanceOf(FieldValidationError)
+      expect(thrown).toBeInstanceOf(PayloadValidationError)
+      expect((thrown as FieldValidationError).fields).toEqual(fields)
+    }
+  })
+})
+
+describe('RefersionClient.addTrigger', () => {
+  const request = (async (url: string, options: { json?: unknown }) => {
+    const body = options.json as { trigger: string }
+    if (body.trigger === 'DUP10') {
+      return {
+        status: 422,
+        data: { errors: ['Conversion trigger already exists for this affiliate.'] },
+        headers: new Headers()
+      }
+    }
+    if (body.trigger === 'BAD')
+      return { status: 422, data: { errors: ['Affiliate not found.'] }, headers: new Headers() }
+    return { status: 200, data: { trigger_id: 77, trigger: body.trigger, url }, headers: new Headers() }
+  }) as unknown as RequestClient
+
+  it('adds a trigger, counts "already exists" as done, and keeps other 422s as final errors', async () => {
+    const client = new RefersionClient(request)
+    await expect(client.addTrigger('a3y7', 'COUPON', 'SAVE10')).resolves.toEqual({ outcome: 'added', triggerId: 77 })
+    await expect(client.addTrigger('a3y7', 'COUPON', 'DUP10')).resolves.toEqual({ outcome: 'exists' })
+    await expect(client.addTrigger('a3y7', 'COUPON', 'BAD')).rejects.toThrow(/Affiliate not found/)
   })
 })

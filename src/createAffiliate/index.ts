@@ -1,8 +1,7 @@
 import type { ActionDefinition } from '@segment/actions-core'
 import { buildNewAffiliate, upsertAffiliate } from '../lib/affiliates'
 import { batchFields, createAffiliatesInBatch } from '../lib/batch'
-import { RefersionClient } from '../lib/client'
-import { secretOf } from '../lib/auth'
+import { clientFor } from '../lib/client'
 import { EMAIL_DEFAULT, fallback } from '../lib/mapping'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
@@ -120,10 +119,10 @@ const action: ActionDefinition<Settings, Payload> = {
   },
   perform: async (request, { payload, settings }) => {
     const body = buildNewAffiliate(payload)
-    return upsertAffiliate(new RefersionClient(request, secretOf(settings.apiKey)), body)
+    return upsertAffiliate(clientFor(request, settings), body)
   },
   performBatch: async (request, { payload, settings }) => {
-    return createAffiliatesInBatch(new RefersionClient(request, secretOf(settings.apiKey)), payload)
+    return createAffiliatesInBatch(clientFor(request, settings), payload)
   }
 }
 

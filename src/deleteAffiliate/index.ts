@@ -1,8 +1,7 @@
 import type { ActionDefinition } from '@segment/actions-core'
 import { removalStatus, removeAffiliate } from '../lib/affiliates'
 import { batchFields, removeAffiliatesInBatch } from '../lib/batch'
-import { RefersionClient } from '../lib/client'
-import { secretOf } from '../lib/auth'
+import { clientFor } from '../lib/client'
 import { EMAIL_DEFAULT } from '../lib/mapping'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
@@ -46,10 +45,10 @@ const action: ActionDefinition<Settings, Payload> = {
   },
   perform: async (request, { payload, settings }) => {
     const status = removalStatus(payload.status)
-    return removeAffiliate(new RefersionClient(request, secretOf(settings.apiKey)), payload, status)
+    return removeAffiliate(clientFor(request, settings), payload, status)
   },
   performBatch: async (request, { payload, settings }) => {
-    return removeAffiliatesInBatch(new RefersionClient(request, secretOf(settings.apiKey)), payload)
+    return removeAffiliatesInBatch(clientFor(request, settings), payload)
   }
 }
 

@@ -1,8 +1,14 @@
-import { PayloadValidationError } from '@segment/actions-core'
 import type { Payload } from '../createAffiliate/generated-types'
 import { AffiliateRecord, AffiliateStatus, RefersionClient } from './client'
 import { toRefersionCountry } from './countries'
-import { AffiliateNotFoundError, RefersionApiError, RefersionRetryableError } from './errors'
+import {
+  AffiliateNotFoundError,
+  FieldValidationError,
+  notChangedError,
+  RefersionApiError,
+  RefersionRetryableError
+} from './errors'
+import { sameEmail, text } from './normalise'
 import { generatePassword, passwordPolicyViolation } from './password'
 
 /** What the createAffiliate mapping produces: the action's generated Payload (`address` also admits `postal_code`). */
@@ -38,18 +44,7 @@ const RECORD_KEYS: Partial<Record<(typeof EDITABLE_FIELDS)[number], string>> = {
   unique_merchant_id: 'unique_merchant_id'
 }
 
-function text(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
-  if (typeof value !== 'string') return undefined
-  const trimmed = value.trim()
-  return trimmed === '' ? undefined : trimmed
-}
-
-export function sameEmail(a: unknown, b: unknown): boolean {
-  const left = text(a)
-  const right = text(b)
-  return left !== undefined && right !== undefined && left.toLowerCase() === right.toLowerCase()
-}
+export { sameEmail }
 
 /**
  * First and last name: `firstName`/`lastName` when mapped; whichever is missing comes from `name`
@@ -68,11 +63,12 @@ export function resolveNames(input: Pick<AffiliateInput, 'firstName' | 'lastName
   }
   if (!first || !last) {
     const missing = !first && !last ? 'a first and last name' : !first ? 'a first name' : 'a last name'
-    throw new PayloadValidationError(
+    throw new FieldValidationError(
       `Refersion requires ${missing}: map "First Name" and "Last Name" (traits.firstName/first_name, ` +
         `traits.lastName/last_name), or "Name" (traits.name) with at least two words` +
         (text(input.name) ? ` (the name given has only one word)` : '') +
-        '.'
+        '.',
+      ['firstName', 'lastName', 'name']
     )
   }
   return { first_name: first, last_name: last }
@@ -85,22 +81,27 @@ export function resolveNames(input: Pick<AffiliateInput, 'firstName' | 'lastName
 export function buildNewAffiliate(input: AffiliateInput): NewAffiliateBody {
   const email = text(input.email)
   if (!email) {
-    throw new PayloadValidationError('Refersion requires an email: map "Email" (traits.email) to a non-empty address.')
+    throw new FieldValidationError('Refersion requires an email: map "Email" (traits.email) to a non-empty address.', [
+      'email'
+    ])
   }
   const names = resolveNames(input)
   const mapped = typeof input.password === 'string' && input.password !== '' ? input.password : undefined
   if (mapped !== undefined) {
     const violation = passwordPolicyViolation(mapped, email)
     if (violation) {
-      throw new PayloadValidationError(
+      throw new FieldValidationError(
         `The mapped "Password" does not meet Refersion's password policy: it ${violation}. ` +
-          'Map a compliant password or leave "Password" unmapped to have one generated.'
+          'Map a compliant password or leave "Password" unmapped to have one generated.',
+        ['password']
       )
     }
   }
   const status = text(input.status)?.toUpperCase() ?? 'PENDING'
   if (status !== 'ACTIVE' && status !== 'PENDING') {
-    throw new PayloadValidationError(`"Status" must be ACTIVE or PENDING for a new affiliate (got "${status}").`)
+    throw new FieldValidationError(`"Status" must be ACTIVE or PENDING for a new affiliate (got "${status}").`, [
+      'status'
+    ])
   }
   const address = input.address && typeof input.address === 'object' ? input.address : {}
   // Property by property, no object spread: V8 makes a fresh hidden class for `{ ...a, b, c }` on every call,
@@ -234,8 +235,9 @@ export async function resolveAffiliateId(client: RefersionClient, target: Affili
     }
     return client.numericIdOf(record)
   }
-  throw new PayloadValidationError(
-    'To remove an affiliate, map "Affiliate ID" (a Refersion ID or code), "Email" (traits.email) or "User ID" (userId).'
+  throw new FieldValidationError(
+    'To remove an affiliate, map "Affiliate ID" (a Refersion ID or code), "Email" (traits.email) or "User ID" (userId).',
+    ['affiliateId', 'email', 'userId']
   )
 }
 
@@ -244,7 +246,9 @@ export type RemovalStatus = Extract<AffiliateStatus, 'DISABLED' | 'DENIED'>
 export function removalStatus(value: unknown): RemovalStatus {
   const status = text(value)?.toUpperCase() ?? 'DISABLED'
   if (status !== 'DISABLED' && status !== 'DENIED') {
-    throw new PayloadValidationError(`"Status" must be DISABLED or DENIED to remove an affiliate (got "${status}").`)
+    throw new FieldValidationError(`"Status" must be DISABLED or DENIED to remove an affiliate (got "${status}").`, [
+      'status'
+    ])
   }
   return status
 }
@@ -253,13 +257,6 @@ export function removalStatus(value: unknown): RemovalStatus {
 export async function removeAffiliate(client: RefersionClient, target: AffiliateTarget, status: RemovalStatus) {
   const id = await resolveAffiliateId(client, target)
   const result = await client.changeStatus([id], status)
-  if (result.notChanged.includes(id)) {
-    throw new RefersionApiError(
-      `Refersion did not change affiliate ${id} to ${status}: it was reported in ids_not_changed`,
-      422,
-      200,
-      []
-    )
-  }
+  if (result.notChanged.includes(id)) throw notChangedError(`change affiliate ${id} to ${status}`)
   return { id, status }
 }

@@ -16,12 +16,11 @@ import {
   resolveAffiliateId,
   upsertAffiliate
 } from './affiliates'
-import { RefersionClient } from './client'
-import { isRetryable, RefersionApiError, RefersionRetryableError, statusOf } from './errors'
+import { MAX_IDS_PER_CALL, RefersionClient } from './client'
+import { isRetryable, notChangedError, RefersionApiError, RefersionRetryableError, statusOf } from './errors'
 
-/** Refersion's `status_change` takes at most 50 ids: a batch of 50 deletes costs one status change. */
-export const STATUS_CHANGE_MAX_IDS = 50
-export const DEFAULT_BATCH_SIZE = 50
+/** A batch of this many deletes costs one status change (Refersion takes at most that many ids per call). */
+export const DEFAULT_BATCH_SIZE = MAX_IDS_PER_CALL
 /** Refersion has no bulk create, so a batch larger than this only delays the first events' results. */
 export const MAX_BATCH_SIZE = 100
 /** Requests in flight at once per batch: enough to hide latency, few enough not to hammer Refersion. */
@@ -29,7 +28,8 @@ export const BATCH_CONCURRENCY = 20
 /** After a 429, new work waits for Retry-After (default and cap below)… */
 export const DEFAULT_RETRY_AFTER_MS = 1_000
 export const MAX_RETRY_AFTER_MS = 5_000
-/** …but never longer than this in total per batch; what is left is then handed back to Segment to retry. */
+/** …but the batch stays paused at most this long in all (wall-clock time, however many workers wait); what is
+ * left is then handed back to Segment to retry. */
 export const MAX_BATCH_BACKOFF_MS = 10_000
 
 export const batchFields: Record<'enable_batching' | 'batch_size', InputField> = {
@@ -42,7 +42,7 @@ export const batchFields: Record<'enable_batching' | 'batch_size', InputField> =
   },
   batch_size: {
     label: 'Batch Size',
-    description: `Maximum events per batch (up to ${MAX_BATCH_SIZE}). The default, ${DEFAULT_BATCH_SIZE}, matches the ${STATUS_CHANGE_MAX_IDS} ids Refersion accepts per status change.`,
+    description: `Maximum events per batch (up to ${MAX_BATCH_SIZE}). The default, ${DEFAULT_BATCH_SIZE}, matches the ${MAX_IDS_PER_CALL} ids Refersion accepts per status change.`,
     type: 'number',
     unsafe_hidden: true,
     required: false,
@@ -58,8 +58,9 @@ type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown }
 
 /**
  * Runs `work` for every item with at most `concurrency` in flight. A 429 from Refersion pauses the start of
- * new work for its Retry-After; once the batch has waited MAX_BATCH_BACKOFF_MS in total, or after a 401,
- * the items not yet started fail without being sent (retryable for 429, final for 401).
+ * new work for its Retry-After. The pause is the batch's, measured once in wall-clock time: workers waiting
+ * through the same pause do not add it up. Once the batch has been paused MAX_BATCH_BACKOFF_MS in all, or after
+ * a 401, the items not yet started fail without being sent (retryable for 429, final for 401).
  */
 export async function runBounded<T, R>(
   items: readonly T[],
@@ -69,7 +70,7 @@ export async function runBounded<T, R>(
   const results: Outcome<R>[] = new Array(items.length)
   let next = 0
   let pausedUntil = 0
-  let waited = 0
+  let pausedTotal = 0
   let stop: (() => unknown) | undefined
 
   // Work that handles its own errors (a chain of events) passes them here so a 401 or 429 still steers the batch.
@@ -77,8 +78,20 @@ export async function runBounded<T, R>(
     if (error instanceof InvalidAuthenticationError) {
       stop = () => new InvalidAuthenticationError(`Not sent: ${error.message}`)
     } else if (error instanceof RefersionRetryableError && error.status === 429) {
-      const wait = Math.min(error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS)
-      pausedUntil = Math.max(pausedUntil, Date.now() + wait)
+      const now = Date.now()
+      const until = now + Math.min(error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS)
+      // Only the part of this pause that does not overlap the current one lengthens the batch's pause.
+      if (until > pausedUntil) {
+        pausedTotal += until - Math.max(pausedUntil, now)
+        pausedUntil = until
+      }
+      if (pausedTotal > MAX_BATCH_BACKOFF_MS && !stop) {
+        stop = () =>
+          new RefersionRetryableError(
+            'Not sent: Refersion is rate limiting this account; Segment will retry this event later',
+            429
+          )
+      }
     }
   }
 
@@ -87,16 +100,7 @@ export async function runBounded<T, R>(
       const index = next++
       if (index >= items.length) return
       const delay = pausedUntil - Date.now()
-      if (delay > 0 && !stop) {
-        waited += delay
-        if (waited > MAX_BATCH_BACKOFF_MS) {
-          stop = () =>
-            new RefersionRetryableError(
-              'Not sent: Refersion is rate limiting this account; Segment will retry this event later',
-              429
-            )
-        } else await sleep(delay)
-      }
+      if (delay > 0 && !stop) await sleep(delay)
       if (stop) {
         results[index] = { ok: false, error: stop() }
         continue
@@ -224,8 +228,8 @@ export async function removeAffiliatesInBatch(
   const chunks: { status: RemovalStatus; ids: number[] }[] = []
   for (const status of ['DISABLED', 'DENIED'] as const) {
     const ids = [...new Set(resolved.filter((r) => r.status === status).map((r) => r.id))]
-    for (let i = 0; i < ids.length; i += STATUS_CHANGE_MAX_IDS) {
-      chunks.push({ status, ids: ids.slice(i, i + STATUS_CHANGE_MAX_IDS) })
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
+      chunks.push({ status, ids: ids.slice(i, i + MAX_IDS_PER_CALL) })
     }
   }
   const changes = await runBounded(chunks, (chunk) => client.changeStatus(chunk.ids, chunk.status))
@@ -237,17 +241,7 @@ export async function removeAffiliatesInBatch(
       const sent = { ids: chunk.ids, status: chunk.status }
       if (!change.ok) setError(response, item.index, change.error, sent)
       else if (change.value.notChanged.includes(item.id)) {
-        setError(
-          response,
-          item.index,
-          new RefersionApiError(
-            `Refersion did not change affiliate ${item.id} to ${chunk.status}: it was reported in ids_not_changed`,
-            422,
-            200,
-            []
-          ),
-          sent
-        )
+        setError(response, item.index, notChangedError(`change affiliate ${item.id} to ${chunk.status}`), sent)
       } else
         response.setSuccessResponseAtIndex(item.index, {
           status: 200,

@@ -1,19 +1,24 @@
 import { InvalidAuthenticationError, RequestClient } from '@segment/actions-core'
-import { API_KEY_FORMAT } from './auth'
+import type { Settings } from '../generated-types'
+import { API_KEY_FORMAT, secretOf } from './auth'
 import {
   AffiliateNotFoundError,
   bodyReportsError,
   errorFromNetwork,
   errorFromResponse,
+  notChangedError,
   RefersionApiError,
   refersionMessages,
   Scrub
 } from './errors'
+import { numericId } from './normalise'
 
 export const DEFAULT_BASE_URL = 'https://api.refersion.com/v2'
 export const DEFAULT_TIMEOUT_MS = 10_000
 /** Search pages read at most when looking for an exact match among partial matches. */
 export const MAX_SEARCH_PAGES = 5
+/** Most ids Refersion takes in one `/affiliate/status_change` (more is a 429 "Max number of elements…"). */
+export const MAX_IDS_PER_CALL = 50
 
 /** Refersion's base URL: production unless REFERSION_BASE_URL points elsewhere (local sandbox, tests). */
 export function baseUrl(env: NodeJS.ProcessEnv = process.env): string {
@@ -27,6 +32,18 @@ function timeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 export type AffiliateStatus = 'ACTIVE' | 'PENDING' | 'DISABLED' | 'DENIED'
+
+/** What a conversion trigger matches: a coupon code on an order, the customer's email, or a product SKU. */
+export type TriggerType = 'COUPON' | 'EMAIL' | 'SKU'
+
+export interface TriggerResult {
+  /** `added`: Refersion created the trigger; `exists`: it already had it (Refersion's 422), which counts as done. */
+  outcome: 'added' | 'exists'
+  triggerId?: number
+}
+
+/** Refersion's 422 for a trigger the affiliate (or another) already has: "Conversion trigger already exists…". */
+const TRIGGER_EXISTS = /trigger already exists/i
 
 /** An affiliate as search, get or list describe it: `id` is a code in search results, numeric in get. */
 export interface AffiliateRecord {
@@ -52,16 +69,6 @@ export interface CreatedAffiliate {
 export interface StatusChangeResult {
   changed: number[]
   notChanged: number[]
-}
-
-/** A numeric Refersion id (number or digit string), or undefined for a code or anything else. */
-export function numericId(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value
-  if (typeof value === 'string' && /^\d{1,15}$/.test(value.trim())) {
-    const n = Number(value.trim())
-    return n > 0 ? n : undefined
-  }
-  return undefined
 }
 
 function idsOf(value: unknown): number[] {
@@ -111,12 +118,10 @@ export class RefersionClient {
     if (status >= 200 && status < 300 && status !== 204 && !bodyReportsError(data)) {
       if (data && typeof data === 'object') return data as T
       // Anything but a JSON object is not an answer Refersion documents for these endpoints.
-      throw new RefersionApiError(
-        this.scrub(`Refersion answered ${status} to ${path} without a JSON body`),
-        502,
-        status,
-        []
-      )
+      throw new RefersionApiError(this.scrub(`Refersion answered ${status} to ${path} without a JSON body`), {
+        status: 502,
+        refersionStatus: status
+      })
     }
     throw errorFromResponse(path, status, data, response.headers.get('retry-after'), this.scrub)
   }
@@ -197,14 +202,8 @@ export class RefersionClient {
     const data = await this.post<{ ids_changed?: unknown; ids_not_changed?: unknown }>('/affiliate/edit', {
       affiliates: [{ id, ...fields }]
     })
-    if (!idsOf(data.ids_changed).includes(id)) {
-      throw new RefersionApiError(
-        `Refersion did not update affiliate ${id}: it was reported in ids_not_changed`,
-        422,
-        200,
-        refersionMessages(data).map(this.scrub)
-      )
-    }
+    if (!idsOf(data.ids_changed).includes(id))
+      throw notChangedError(`update affiliate ${id}`, refersionMessages(data).map(this.scrub))
   }
 
   /**
@@ -238,8 +237,34 @@ export class RefersionClient {
     }
   }
 
+  /** `POST /affiliate/trigger`; Refersion's 422 "Conversion trigger already exists…" counts as done. */
+  async addTrigger(affiliateCode: string, type: TriggerType, trigger: string): Promise<TriggerResult> {
+    try {
+      const data = await this.post<{ trigger_id?: unknown }>('/affiliate/trigger', {
+        affiliate_code: affiliateCode,
+        type,
+        trigger
+      })
+      return { outcome: 'added', triggerId: numericId(data.trigger_id) }
+    } catch (error) {
+      if (
+        error instanceof RefersionApiError &&
+        error.refersionStatus === 422 &&
+        error.messages.some((m) => TRIGGER_EXISTS.test(m))
+      ) {
+        return { outcome: 'exists' }
+      }
+      throw error
+    }
+  }
+
   /** `POST /affiliate/list`: the cheapest authenticated call, used to test the key pair. */
   async listAffiliates(limit = 1, page = 1): Promise<{ total?: unknown; results?: unknown }> {
     return this.post('/affiliate/list', { limit: String(limit), page: String(page) })
   }
+}
+
+/** The one way actions build a client: the request function and the settings' key pair (for scrubbing). */
+export function clientFor(request: RequestClient, settings: Settings): RefersionClient {
+  return new RefersionClient(request, secretOf(settings.apiKey))
 }

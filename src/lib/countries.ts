@@ -1,5 +1,6 @@
 import countries from 'i18n-iso-countries'
 import en from 'i18n-iso-countries/langs/en.json'
+import { LRUCache } from 'lru-cache'
 
 countries.registerLocale(en)
 
@@ -18,8 +19,8 @@ export const REFERSION_COUNTRIES: ReadonlySet<string> = new Set(
 
 // Names and codes seen in real traits repeat a lot; remember the answers (bounded) so that
 // a high-volume batch does not search the name tables for every event.
-const cache = new Map<string, string | undefined>()
-const CACHE_LIMIT = 1000
+// '' stands for "cannot be converted" (lru-cache stores no undefined).
+const cache = new LRUCache<string, string>({ max: 1000 })
 
 function toAlpha2(code: string): string | undefined {
   if (!/^[a-z]{2,3}$|^\d{3}$/i.test(code)) return undefined
@@ -50,10 +51,11 @@ export function toRefersionCountry(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined
   const input = value.trim()
   if (!input || input.length > 100) return undefined
-  if (cache.has(input)) return cache.get(input)
-  const alpha2 = lookup(input)
-  const result = alpha2 && REFERSION_COUNTRIES.has(alpha2) ? alpha2 : undefined
-  if (cache.size >= CACHE_LIMIT) cache.clear()
-  cache.set(input, result)
-  return result
+  let result = cache.get(input)
+  if (result === undefined) {
+    const alpha2 = lookup(input)
+    result = alpha2 && REFERSION_COUNTRIES.has(alpha2) ? alpha2 : ''
+    cache.set(input, result)
+  }
+  return result || undefined
 }

@@ -1,4 +1,4 @@
-import { IntegrationError, RetryableError } from '@segment/actions-core'
+import { IntegrationError, PayloadValidationError, RetryableError } from '@segment/actions-core'
 
 type RetryableStatus = ConstructorParameters<typeof RetryableError>[1]
 const RETRYABLE_STATUSES = new Set<number>([
@@ -37,17 +37,54 @@ export function bodyReportsError(body: unknown): boolean {
   return hasError && !hasResult
 }
 
+export interface RefersionApiErrorOptions {
+  /** The status Segment sees (a 4xx: the event is not retried). */
+  status: number
+  /** The HTTP status Refersion answered with (200 for a failure reported inside a 200 body). */
+  refersionStatus: number
+  /** Refersion's own error texts, already scrubbed of secrets. */
+  messages?: string[]
+  code?: string
+}
+
 /** A final (non-retryable) answer from Refersion, carrying Refersion's own error text. */
 export class RefersionApiError extends IntegrationError {
+  readonly refersionStatus: number
+  readonly messages: string[]
+
   constructor(
     message: string,
-    status: number,
-    readonly refersionStatus: number,
-    readonly messages: string[],
-    code = 'REFERSION_REJECTED'
+    { status, refersionStatus, messages = [], code = 'REFERSION_REJECTED' }: RefersionApiErrorOptions
   ) {
     super(message, code, status)
+    this.refersionStatus = refersionStatus
+    this.messages = messages
     this.retry = false
+  }
+}
+
+/** Refersion answered 200 but listed the affiliate in `ids_not_changed`: a failure, final. */
+export function notChangedError(what: string, messages: string[] = []): RefersionApiError {
+  return new RefersionApiError(`Refersion did not ${what}: it was reported in ids_not_changed`, {
+    status: 422,
+    refersionStatus: 200,
+    messages
+  })
+}
+
+/**
+ * Bad input in one or more mapped fields: a 400 that Segment shows to the user and never retries. `fields`
+ * names the action's field keys, so tools (the local server's error answer) need not parse the message.
+ */
+export class FieldValidationError extends PayloadValidationError {
+  constructor(
+    message: string,
+    readonly fields: readonly string[]
+  ) {
+    super(message)
+    // Seen by users and logs exactly as before: a payload validation error (the base class defines `name` as a
+    // read-only property from the constructor's name, so it is redefined rather than assigned).
+    Object.defineProperty(this, 'name', { value: 'PayloadValidationError', enumerable: false, configurable: true })
   }
 }
 
@@ -81,8 +118,16 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
 
 export type Scrub = (text: string) => string
 
+/** What Refersion documents a 204 from its REST API as; an HTTP 204 carries no body to quote. */
+export const INVALID_FIELD_204 =
+  'there is an invalid field in the request (Refersion answers 204 for an undocumented field or a value of the wrong type)'
+
 function describe(path: string, status: number, messages: string[]): string {
-  const detail = messages.length ? messages.join(' ') : 'no error details in the response'
+  const detail = messages.length
+    ? messages.join(' ')
+    : status === 204
+      ? INVALID_FIELD_204
+      : 'no error details in the response'
   return `Refersion answered ${status} to ${path}: ${detail}`
 }
 
@@ -101,7 +146,12 @@ export function errorFromResponse(
   const messages = refersionMessages(body).map(scrub)
   const message = scrub(describe(path, status, messages))
   if (status === 429 && messages.some((m) => SIZE_LIMIT_MESSAGE.test(m))) {
-    return new RefersionApiError(message, 400, status, messages, 'REFERSION_LIMIT_EXCEEDED')
+    return new RefersionApiError(message, {
+      status: 400,
+      refersionStatus: status,
+      messages,
+      code: 'REFERSION_LIMIT_EXCEEDED'
+    })
   }
   if (status === 429) {
     return new RefersionRetryableError(
@@ -115,9 +165,13 @@ export function errorFromResponse(
   }
   if (status === 204 || (status >= 200 && status < 300)) {
     // A "success" status whose body reports an error: Refersion documents 204 as "invalid field".
-    return new RefersionApiError(message, 400, status, messages)
+    return new RefersionApiError(message, { status: 400, refersionStatus: status, messages })
   }
-  return new RefersionApiError(message, status >= 400 && status < 600 ? status : 400, status, messages)
+  return new RefersionApiError(message, {
+    status: status >= 400 && status < 600 ? status : 400,
+    refersionStatus: status,
+    messages
+  })
 }
 
 /** Timeouts, resets and refused connections: Refersion may or may not have applied the request, so retry. */

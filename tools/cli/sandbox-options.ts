@@ -23,11 +23,23 @@ const FLAGS = [
   { flag: '--seed <n>', key: 'seed', env: 'SANDBOX_SEED', help: 'seed for injected faults and affiliate codes' }
 ] as const
 
-export type SandboxFlags = Partial<Record<(typeof FLAGS)[number]['key'], string>>
+/** On/off sandbox flags (no value) and the variables they stand for. */
+const SWITCHES = [
+  {
+    flag: '--search-merchant-id',
+    key: 'searchMerchantId',
+    env: 'SANDBOX_SEARCH_MERCHANT_ID',
+    help: "search also matches and returns unique_merchant_id (an undocumented reading of Refersion's search)"
+  }
+] as const
 
-/** Adds the sandbox fault flags to a command. */
+export type SandboxFlags = Partial<Record<(typeof FLAGS)[number]['key'], string>> &
+  Partial<Record<(typeof SWITCHES)[number]['key'], boolean>>
+
+/** Adds the sandbox fault flags and switches to a command. */
 export function addSandboxFlags(command: Command): Command {
   for (const { flag, env, help } of FLAGS) command.option(flag, `sandbox: ${help} (or $${env})`)
+  for (const { flag, env, help } of SWITCHES) command.option(flag, `sandbox: ${help} (or $${env}=1)`)
   return command
 }
 
@@ -39,6 +51,7 @@ export function addSandboxFlags(command: Command): Command {
 export function sandboxOptionsFrom(flags: SandboxFlags, env: NodeJS.ProcessEnv = process.env): SandboxOptions {
   const merged: Record<string, string | undefined> = { ...env }
   for (const { key, env: name } of FLAGS) if (flags[key] !== undefined) merged[name] = flags[key]
+  for (const { key, env: name } of SWITCHES) if (flags[key] === true) merged[name] = '1'
   try {
     return sandboxOptionsFromEnv(merged)
   } catch (error) {

@@ -1,11 +1,16 @@
 /**
- * Refersion REST API v2 semantics, framework-free: each handler takes the store and the parsed JSON
- * body and returns a status and a body, following /work/shared/REFERSION-API.md.
+ * Refersion's operations, framework-free: `answer` takes an operation, the sandbox state and the parsed
+ * body and returns a status and a body.
+ *
+ * Every body first meets the published contract (`contract.ts`): an undocumented field or a wrong type is
+ * answered 204 with no body and changes nothing (Refersion documents 204 as "there is an invalid field in the
+ * request"); a missing required field is a 400 `{"error":"Missing required field <name>"}`. Only then do the
+ * handlers apply Refersion's rules about values (422 `{"errors":[…]}`) and change state.
  */
-import { REFERSION_COUNTRIES } from '../../src/lib/countries'
-import { passwordPolicyViolation } from '../../src/lib/password'
+import { checkRequest, TRACKING_PATH } from './contract'
+import type { ConversionLedger, TrackedOrder } from './conversions'
+import { ACCEPTED_COUNTRIES, isValidEmail, passwordProblem } from './rules'
 import {
-  AFFILIATE_STATUSES,
   AffiliatePatch,
   AffiliateStatus,
   EmailTakenError,
@@ -17,18 +22,30 @@ import {
 
 export interface ApiResult {
   status: number
+  /** undefined: no body at all (the 204). */
   body: unknown
   headers?: Record<string, string>
+  /** Set when the contract check refused the body: why. */
+  rejection?: string
 }
 
 export type ApiBody = Record<string, unknown>
-export type ApiHandler = (store: SandboxStore, body: ApiBody) => ApiResult
+
+/** What the handlers work on. */
+export interface ApiContext {
+  store: SandboxStore
+  ledger: ConversionLedger
+  /** Search also matches (and returns) `unique_merchant_id`: the undocumented reading, off by default. */
+  searchMerchantId: boolean
+}
+
+export type ApiHandler = (ctx: ApiContext, body: ApiBody) => ApiResult
 
 /** Search results per page (Refersion does not document its page size; 25 here). */
 export const SEARCH_PAGE_SIZE = 25
 /** Default `limit` of /affiliate/list when the body has none. */
 export const LIST_DEFAULT_LIMIT = 10
-/** Most ids per /affiliate/status_change and most entries per /affiliate/edit. */
+/** Most ids per /affiliate/status_change and most entries per /affiliate/edit and /trigger/delete. */
 export const MAX_ELEMENTS = 50
 export const MAX_ELEMENTS_MESSAGE = `Max number of elements on attribute (${MAX_ELEMENTS}) reached.`
 const MAX_FIELD_LENGTH = 255
@@ -36,8 +53,10 @@ const MAX_FIELD_LENGTH = 255
 export const NO_BODY: ApiResult = { status: 404, body: { error: 'Bad request, no body' } }
 export const UNAUTHORIZED: ApiResult = { status: 401, body: { error: 'Invalid API credentials (error 2).' } }
 export const NOT_FOUND: ApiResult = { status: 404, body: { error: 'Not found' } }
-
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+/** Refersion's text when `/conversion/cancel` names an order no conversion has. */
+export const INVALID_ORDER_MESSAGE = 'Invalid order ID (error 5)'
+export const TRIGGER_EXISTS_MESSAGE = 'Conversion trigger already exists for this or another affiliate.'
+export const AFFILIATE_NOT_FOUND_MESSAGE = 'Affiliate not found.'
 
 function unprocessable(...errors: string[]): ApiResult {
   return { status: 422, body: { errors } }
@@ -47,140 +66,95 @@ function ok(body: unknown): ApiResult {
   return { status: 200, body }
 }
 
-export function isValidEmail(value: string): boolean {
-  return value.length <= 254 && EMAIL_RE.test(value)
-}
-
 function notAllowed(value: unknown, field: string): string {
   return `${typeof value === 'string' ? value : JSON.stringify(value)} is not a allowed value for field ${field}`
 }
 
-const INVALID = Symbol('invalid')
-
-/** A text field: strings are trimmed, numbers become strings, null/'' are "absent"; other types are invalid. */
-function text(value: unknown): string | undefined | typeof INVALID {
-  if (value === undefined || value === null) return undefined
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
-  if (typeof value !== 'string') return INVALID
+/** A trimmed string, or undefined for an absent or blank one (bodies are schema-checked: strings are strings). */
+function text(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined
   const trimmed = value.trim()
   return trimmed === '' ? undefined : trimmed
 }
 
-/** A numeric affiliate id: a positive safe integer, or a string of digits. */
-export function parseNumericId(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : undefined
-  if (typeof value === 'string' && /^\s*\d{1,15}\s*$/.test(value)) {
-    const n = Number(value)
-    return n > 0 ? n : undefined
-  }
-  return undefined
+/** A count written as a string of digits (`limit`, `page`), as Refersion documents them. */
+function countOf(value: unknown): number | undefined {
+  return typeof value === 'string' && /^\s*\d{1,9}\s*$/.test(value) && Number(value) > 0 ? Number(value) : undefined
 }
 
-/** A positive integer given as a number or a numeric string (Refersion documents strings). */
-function parsePositiveInt(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : undefined
-  if (typeof value === 'string' && /^\s*\d{1,9}\s*$/.test(value)) {
-    const n = Number(value)
-    return n > 0 ? n : undefined
-  }
-  return undefined
-}
-
-type Reader = (key: string, label: string) => string | undefined
-
-/** Reads text fields, collecting "must be a string" / too-long errors. */
-function reader(body: ApiBody, errors: string[]): Reader {
-  return (key, label) => {
-    const v = text(body[key])
-    if (v === INVALID) {
-      errors.push(`The ${label} field must be a string.`)
-      return undefined
-    }
-    if (v !== undefined && v.length > MAX_FIELD_LENGTH) {
+/** Length errors for the text fields present, in field order. */
+function tooLong(body: ApiBody, labels: Record<string, string>): string[] {
+  const errors: string[] = []
+  for (const [key, label] of Object.entries(labels)) {
+    const value = body[key]
+    if (typeof value === 'string' && value.trim().length > MAX_FIELD_LENGTH) {
       errors.push(`The ${label} field may not be greater than ${MAX_FIELD_LENGTH} characters.`)
-      return undefined
     }
-    return v
   }
+  return errors
 }
 
-const OPTIONAL_TEXT: [key: string, label: string, target: keyof SandboxAffiliate][] = [
-  ['address1', 'address1', 'address1'],
-  ['address2', 'address2', 'address2'],
-  ['city', 'city', 'city'],
-  ['state', 'state', 'state'],
-  ['zip', 'zip', 'zip'],
-  ['phone', 'phone', 'phone'],
-  ['conversion_trigger_coupon', 'conversion trigger coupon', 'conversion_trigger_coupon'],
-  ['unique_merchant_id', 'unique merchant id', 'unique_merchant_id']
-]
+const PROFILE_LABELS: Record<string, string> = {
+  first_name: 'first name',
+  last_name: 'last name',
+  email: 'email',
+  paypal_email: 'paypal email',
+  company: 'company',
+  address1: 'address1',
+  address2: 'address2',
+  city: 'city',
+  state: 'state',
+  zip: 'zip',
+  phone: 'phone'
+}
+
+/** Optional profile fields stored under the same name. */
+const PLAIN_FIELDS = ['address1', 'address2', 'city', 'state', 'zip', 'phone'] as const
 
 /** POST /affiliate/new */
-export function createAffiliate(store: SandboxStore, body: ApiBody): ApiResult {
-  const errors: string[] = []
-  const read = reader(body, errors)
-  const required = (key: string, label: string): string | undefined => {
-    const present = text(body[key]) !== undefined
-    const v = read(key, label)
-    if (!present) errors.push(`The ${label} field is required.`)
-    return v
-  }
-  const firstName = required('first_name', 'first name')
-  const lastName = required('last_name', 'last name')
-  const email = required('email', 'email')
-  if (email !== undefined && !isValidEmail(email)) errors.push('The email field must contain a valid email address.')
-
-  // The password is not trimmed: spaces are characters like any other.
-  const password = body.password
-  if (password === undefined || password === null || password === '') {
-    errors.push('The password field is required.')
-  } else if (typeof password !== 'string') {
-    errors.push('The password field must be a string.')
-  } else {
-    const violation = passwordPolicyViolation(password, email)
-    if (violation) errors.push(`The password ${violation}.`)
-  }
-
-  const status = required('status', 'status')
-  if (status !== undefined && status !== 'ACTIVE' && status !== 'PENDING') errors.push(notAllowed(status, 'status'))
-
-  const fields: Partial<SandboxAffiliate> = {}
-  for (const [key, label, target] of OPTIONAL_TEXT) {
-    const v = read(key, label)
-    if (v !== undefined) (fields as Record<string, unknown>)[target] = v
-  }
-  const offer = read('offer', 'offer')
-  const company = read('company', 'company')
-  const paypal = read('paypal_email', 'paypal email')
+export function createAffiliate({ store }: ApiContext, body: ApiBody): ApiResult {
+  const errors = tooLong(body, {
+    ...PROFILE_LABELS,
+    offer: 'offer',
+    conversion_trigger_coupon: 'conversion trigger coupon',
+    unique_merchant_id: 'unique merchant id'
+  })
+  const email = text(body.email) as string
+  if (!isValidEmail(email)) errors.push('The email field must contain a valid email address.')
+  const problem = passwordProblem(body.password as string, email)
+  if (problem) errors.push(`The password ${problem}.`)
+  if (body.status !== 'ACTIVE' && body.status !== 'PENDING') errors.push(notAllowed(body.status, 'status'))
+  const paypal = text(body.paypal_email)
   if (paypal !== undefined && !isValidEmail(paypal)) {
     errors.push('The paypal email field must contain a valid email address.')
   }
-  const country = body.country === undefined || body.country === null || body.country === '' ? undefined : body.country
-  if (country !== undefined && (typeof country !== 'string' || !REFERSION_COUNTRIES.has(country))) {
-    errors.push(notAllowed(country, 'country'))
-  }
+  const country = text(body.country)
+  if (country !== undefined && !ACCEPTED_COUNTRIES.has(country)) errors.push(notAllowed(body.country, 'country'))
   const sendWelcome = body.send_welcome
-  if (sendWelcome !== undefined && sendWelcome !== null && sendWelcome !== 'TRUE' && sendWelcome !== 'FALSE') {
+  if (sendWelcome !== undefined && sendWelcome !== 'TRUE' && sendWelcome !== 'FALSE') {
     errors.push(notAllowed(sendWelcome, 'send_welcome'))
   }
-
-  if (email !== undefined && isValidEmail(email) && store.emailTaken(email)) {
+  if (isValidEmail(email) && store.emailTaken(email)) {
     errors.push('The email you have entered is taken by another Affiliate.')
   }
-  if (errors.length > 0 || !firstName || !lastName || !email || !status) return unprocessable(...errors)
+  if (errors.length > 0) return unprocessable(...errors)
 
+  const fields: Partial<SandboxAffiliate> = {}
+  for (const key of PLAIN_FIELDS) if (text(body[key]) !== undefined) fields[key] = text(body[key])
   try {
     const affiliate = store.create({
       ...fields,
-      first_name: firstName,
-      last_name: lastName,
+      first_name: text(body.first_name) as string,
+      last_name: text(body.last_name) as string,
       email,
-      status: status as AffiliateStatus,
-      offer_id: offer,
-      company_name: company,
+      status: body.status as AffiliateStatus,
+      offer_id: text(body.offer),
+      company_name: text(body.company),
       paypal_email: paypal,
-      country: country as string | undefined,
-      send_welcome: sendWelcome === 'TRUE' ? true : sendWelcome === 'FALSE' ? false : undefined
+      country,
+      send_welcome: sendWelcome === undefined ? undefined : sendWelcome === 'TRUE',
+      conversion_trigger_coupon: text(body.conversion_trigger_coupon),
+      unique_merchant_id: text(body.unique_merchant_id)
     })
     return ok({
       id: affiliate.code,
@@ -193,119 +167,82 @@ export function createAffiliate(store: SandboxStore, body: ApiBody): ApiResult {
   }
 }
 
-/** Validates one /affiliate/edit entry (without its id); returns the patch or undefined when invalid. */
+/** One /affiliate/edit entry (without its id) as a patch, or undefined when a value is not acceptable. */
 function editPatch(store: SandboxStore, id: number, entry: ApiBody): AffiliatePatch | undefined {
-  const errors: string[] = []
-  const read = reader(entry, errors)
+  if (Object.keys(entry).length === 0) return undefined // nothing to change
+  if (tooLong(entry, PROFILE_LABELS).length > 0) return undefined
   const patch: AffiliatePatch = {}
-  let fields = 0
-  const has = (key: string): boolean => entry[key] !== undefined && entry[key] !== null
-
-  for (const [key, label] of [
-    ['first_name', 'first name'],
-    ['last_name', 'last name'],
-    ['email', 'email']
-  ] as const) {
-    if (!has(key)) continue
-    fields++
-    const v = read(key, label)
-    if (v === undefined) return undefined // present but empty or invalid: these cannot be cleared
-    patch[key] = v
+  for (const key of ['first_name', 'last_name', 'email'] as const) {
+    if (entry[key] === undefined) continue
+    const value = text(entry[key])
+    if (value === undefined) return undefined // these cannot be cleared
+    patch[key] = value
   }
   if (patch.email !== undefined && (!isValidEmail(patch.email) || store.emailTaken(patch.email, id))) return undefined
-
-  for (const [key, label, target] of OPTIONAL_TEXT) {
-    if (!(key in entry)) continue
-    fields++
-    ;(patch as Record<string, unknown>)[target] = read(key, label)
-  }
-  for (const key of ['company', 'company_name'] as const) {
-    if (!(key in entry)) continue
-    fields++
-    patch.company_name = read(key, 'company')
-  }
+  for (const key of PLAIN_FIELDS) if (key in entry) patch[key] = text(entry[key])
+  if ('company' in entry) patch.company_name = text(entry.company)
   if ('paypal_email' in entry) {
-    fields++
-    patch.paypal_email = read('paypal_email', 'paypal email')
+    patch.paypal_email = text(entry.paypal_email)
     if (patch.paypal_email !== undefined && !isValidEmail(patch.paypal_email)) return undefined
   }
   if ('country' in entry) {
-    fields++
-    const country = entry.country
-    if (country === null || country === '') patch.country = undefined
-    else if (typeof country === 'string' && REFERSION_COUNTRIES.has(country)) patch.country = country
-    else return undefined
+    patch.country = text(entry.country)
+    if (patch.country !== undefined && !ACCEPTED_COUNTRIES.has(patch.country)) return undefined
   }
-  if (has('offer')) {
-    fields++
-    const offer = read('offer', 'offer')
-    if (offer === undefined) return undefined
-    patch.offer_id = offer
+  if (entry.offer !== undefined) {
+    const offer = entry.offer as number
+    if (!Number.isSafeInteger(offer) || offer < 1) return undefined
+    patch.offer_id = String(offer)
   }
-  if (has('status')) {
-    fields++
-    if (!AFFILIATE_STATUSES.includes(entry.status as AffiliateStatus)) return undefined
-    patch.status = entry.status as AffiliateStatus
-  }
-  if (errors.length > 0 || fields === 0) return undefined
+  // custom_fields are accepted; the sandbox has no signup form to store them against.
   return patch
 }
 
 /** POST /affiliate/edit */
-export function editAffiliates(store: SandboxStore, body: ApiBody): ApiResult {
-  const list = body.affiliates
-  if (list === undefined || list === null) return unprocessable('The affiliates field is required.')
-  if (!Array.isArray(list)) return unprocessable('The affiliates field must be an array.')
-  if (list.length === 0) return unprocessable('The affiliates field is required.')
+export function editAffiliates({ store }: ApiContext, body: ApiBody): ApiResult {
+  const list = body.affiliates as ApiBody[]
+  if (list.length === 0) return unprocessable('The affiliates field must list at least one affiliate.')
   if (list.length > MAX_ELEMENTS) return unprocessable(MAX_ELEMENTS_MESSAGE)
-  for (const entry of list) {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || entry.id === undefined) {
-      return unprocessable('Each element of the affiliates field must be an object with an id.')
-    }
-  }
-  const changed: unknown[] = []
-  const notChanged: unknown[] = []
-  for (const entry of list as ApiBody[]) {
-    const { id: rawId, ...rest } = entry
-    const id = parseNumericId(rawId)
-    const patch = id !== undefined && store.getById(id) ? editPatch(store, id, rest) : undefined
-    if (id === undefined || patch === undefined) {
-      pushUnique(notChanged, id ?? rawId)
+  const changed: number[] = []
+  const notChanged: number[] = []
+  for (const { id, ...rest } of list) {
+    const numericId = id as number
+    const patch = store.getById(numericId) ? editPatch(store, numericId, rest) : undefined
+    if (patch === undefined) {
+      pushUnique(notChanged, numericId)
       continue
     }
     try {
-      store.update(id, patch)
-      pushUnique(changed, id)
+      store.update(numericId, patch)
+      pushUnique(changed, numericId)
     } catch (err) {
       if (!(err instanceof EmailTakenError)) throw err
-      pushUnique(notChanged, id)
+      pushUnique(notChanged, numericId)
     }
   }
   return ok({ ids_changed: changed, ids_not_changed: notChanged })
 }
 
-function pushUnique(list: unknown[], value: unknown): void {
+function pushUnique<T>(list: T[], value: T): void {
   if (!list.includes(value)) list.push(value)
 }
 
-/** The affiliate as /affiliate/get answers it. */
+/** The affiliate as /affiliate/get answers it: exactly the documented fields, absent text as "". */
 export function affiliateView(a: Readonly<SandboxAffiliate>): Record<string, unknown> {
   return {
     id: a.id,
-    affiliate_code: a.code,
     offer_id: a.offer_id,
     status: a.status,
     first_name: a.first_name,
     last_name: a.last_name,
-    company_name: a.company_name ?? null,
+    company_name: a.company_name ?? '',
     email: a.email,
     link: a.link,
-    unique_merchant_id: a.unique_merchant_id ?? null,
     custom_fields: []
   }
 }
 
-/** An affiliate as a search or list result: `id` is the CODE, as in Refersion. */
+/** An affiliate as a search or list result: the documented fields, `id` being the CODE, as in Refersion. */
 export function resultView(a: Readonly<SandboxAffiliate>): Record<string, unknown> {
   return {
     id: a.code,
@@ -314,113 +251,138 @@ export function resultView(a: Readonly<SandboxAffiliate>): Record<string, unknow
     first_name: a.first_name,
     last_name: a.last_name,
     email: a.email,
-    unique_merchant_id: a.unique_merchant_id ?? null,
     custom_fields: []
   }
 }
 
 /** POST /affiliate/get */
-export function getAffiliate(store: SandboxStore, body: ApiBody): ApiResult {
-  const hasId = body.id !== undefined && body.id !== null && body.id !== ''
-  const code = text(body.affiliate_code)
-  if (!hasId && (code === undefined || code === INVALID)) {
-    return unprocessable('The id or affiliate_code field is required.')
-  }
+export function getAffiliate({ store }: ApiContext, body: ApiBody): ApiResult {
   let affiliate: Readonly<SandboxAffiliate> | undefined
-  if (hasId) {
-    const id = parseNumericId(body.id)
-    affiliate = id === undefined ? undefined : store.getById(id)
-  } else if (typeof code === 'string') {
-    affiliate = store.getByCode(code)
+  if (body.id !== undefined) {
+    const raw = String(body.id).trim()
+    affiliate = /^\d{1,15}$/.test(raw) ? store.getById(Number(raw)) : undefined
+  } else {
+    affiliate = store.getByCode(text(body.affiliate_code) as string)
   }
-  return affiliate ? ok(affiliateView(affiliate)) : unprocessable('Affiliate not found.')
-}
-
-function pageOf(value: unknown): number | undefined | typeof INVALID {
-  if (value === undefined || value === null || value === '') return undefined
-  return parsePositiveInt(value) ?? INVALID
+  return affiliate ? ok(affiliateView(affiliate)) : unprocessable(AFFILIATE_NOT_FOUND_MESSAGE)
 }
 
 /** POST /affiliate/search */
-export function searchAffiliates(store: SandboxStore, body: ApiBody): ApiResult {
-  const keyword = text(body.keyword)
-  if (keyword === INVALID) return unprocessable('The keyword field must be a string.')
-  if (keyword === undefined) return unprocessable('The keyword field is required.')
-  const page = pageOf(body.page)
-  if (page === INVALID) return unprocessable('The page field must be a positive integer.')
-  const first = text(body.first_name)
-  const last = text(body.last_name)
-  const matches = store.search(keyword, {
-    first_name: typeof first === 'string' ? first : undefined,
-    last_name: typeof last === 'string' ? last : undefined
-  })
+export function searchAffiliates({ store, searchMerchantId }: ApiContext, body: ApiBody): ApiResult {
+  const keyword = text(body.keyword) as string
+  if (keyword.length > MAX_FIELD_LENGTH)
+    return unprocessable('The keyword field may not be greater than 255 characters.')
+  const page = body.page === undefined ? 1 : countOf(body.page)
+  if (page === undefined) return unprocessable(notAllowed(body.page, 'page'))
+  const matches = store.search(
+    keyword,
+    { first_name: text(body.first_name), last_name: text(body.last_name) },
+    { matchMerchantId: searchMerchantId }
+  )
   if (matches.length === 0) return unprocessable('Could not find affiliates with this keyword.')
-  const start = ((page ?? 1) - 1) * SEARCH_PAGE_SIZE
-  return ok({ total: matches.length, results: matches.slice(start, start + SEARCH_PAGE_SIZE).map(resultView) })
+  const start = (page - 1) * SEARCH_PAGE_SIZE
+  const view = searchMerchantId
+    ? (a: Readonly<SandboxAffiliate>) => ({ ...resultView(a), unique_merchant_id: a.unique_merchant_id ?? '' })
+    : resultView
+  return ok({ total: matches.length, results: matches.slice(start, start + SEARCH_PAGE_SIZE).map(view) })
 }
 
 /** POST /affiliate/list */
-export function listAffiliates(store: SandboxStore, body: ApiBody): ApiResult {
-  let limit = LIST_DEFAULT_LIMIT
-  if (body.limit !== undefined && body.limit !== null && body.limit !== '') {
-    const n = parsePositiveInt(body.limit)
-    if (n === undefined || n > 100) return unprocessable('The limit field must be a number between 1 and 100.')
-    limit = n
-  }
-  const page = pageOf(body.page)
-  if (page === INVALID) return unprocessable('The page field must be a positive integer.')
-  return ok({ total: store.size, results: store.page(limit, page ?? 1).map(resultView) })
+export function listAffiliates({ store }: ApiContext, body: ApiBody): ApiResult {
+  const limit = body.limit === undefined ? LIST_DEFAULT_LIMIT : countOf(body.limit)
+  if (limit === undefined || limit > 100) return unprocessable('The limit field must be a number between 1 and 100.')
+  const page = body.page === undefined ? 1 : countOf(body.page)
+  if (page === undefined) return unprocessable(notAllowed(body.page, 'page'))
+  return ok({ total: store.size, results: store.page(limit, page).map(resultView) })
 }
 
 /** POST /affiliate/status_change */
-export function changeStatus(store: SandboxStore, body: ApiBody): ApiResult {
-  const ids = body.ids
-  if (ids === undefined || ids === null || (Array.isArray(ids) && ids.length === 0)) {
-    return unprocessable('The ids field is required.')
-  }
-  if (!Array.isArray(ids)) return unprocessable('The ids field must be an array.')
+export function changeStatus({ store }: ApiContext, body: ApiBody): ApiResult {
+  const ids = body.ids as number[]
+  if (ids.length === 0) return unprocessable('The ids field must list at least one id.')
   // Refersion answers this size error with a 429 although retrying can never fix it; no Retry-After.
   if (ids.length > MAX_ELEMENTS) return { status: 429, body: { error: MAX_ELEMENTS_MESSAGE } }
   const status = body.status
-  if (status === undefined || status === null || status === '') return unprocessable('The status field is required.')
   if (status !== 'ACTIVE' && status !== 'DENIED' && status !== 'DISABLED') {
     return unprocessable(notAllowed(status, 'status'))
   }
-  const changed: unknown[] = []
-  const notChanged: unknown[] = []
-  for (const raw of ids) {
-    const id = parseNumericId(raw)
-    if (id !== undefined && store.setStatus(id, status)) pushUnique(changed, id)
-    else pushUnique(notChanged, id ?? raw)
+  const changed: number[] = []
+  const notChanged: number[] = []
+  for (const id of ids) {
+    if (store.setStatus(id, status)) pushUnique(changed, id)
+    else pushUnique(notChanged, id)
   }
   return ok({ ids_changed: changed, ids_not_changed: notChanged })
 }
 
-/** POST /affiliate/trigger */
-export function addTrigger(store: SandboxStore, body: ApiBody): ApiResult {
-  const errors: string[] = []
-  const read = reader(body, errors)
-  const code = read('affiliate_code', 'affiliate code')
-  const type = read('type', 'type')
-  const trigger = read('trigger', 'trigger')
-  if (code === undefined && text(body.affiliate_code) === undefined)
-    errors.push('The affiliate code field is required.')
-  if (type === undefined && text(body.type) === undefined) errors.push('The type field is required.')
-  if (type !== undefined && !TRIGGER_TYPES.includes(type as TriggerType)) errors.push(notAllowed(type, 'type'))
-  if (trigger === undefined && text(body.trigger) === undefined) errors.push('The trigger field is required.')
-  if (errors.length > 0 || !code || !type || !trigger) return unprocessable(...errors)
-  const result = store.addTrigger(code, type as TriggerType, trigger)
-  if (result === 'not_found') return unprocessable('Affiliate not found.')
-  if (result === 'duplicate') return unprocessable('Conversion trigger already exists.')
-  return ok({
-    trigger_id: result.trigger_id,
-    affiliate_code: result.affiliate_code,
-    type: result.type,
-    trigger: result.trigger
-  })
+function isTriggerType(value: unknown): value is TriggerType {
+  return TRIGGER_TYPES.includes(value as TriggerType)
 }
 
-/** The API routes, relative to `/v2`. */
+/** POST /affiliate/trigger */
+export function addTrigger({ store }: ApiContext, body: ApiBody): ApiResult {
+  const errors = tooLong(body, { affiliate_code: 'affiliate code', trigger: 'trigger' })
+  if (!isTriggerType(body.type)) errors.push(notAllowed(body.type, 'type'))
+  if (errors.length > 0) return unprocessable(...errors)
+  const result = store.addTrigger(
+    text(body.affiliate_code) as string,
+    body.type as TriggerType,
+    text(body.trigger) as string
+  )
+  if (result === 'not_found') return unprocessable(AFFILIATE_NOT_FOUND_MESSAGE)
+  if (result === 'duplicate') return unprocessable(TRIGGER_EXISTS_MESSAGE)
+  return ok({ trigger_id: result.trigger_id, trigger: result.trigger })
+}
+
+/** POST /trigger/delete: all or nothing; answers the deleted triggers' ids. */
+export function deleteTriggers({ store }: ApiContext, body: ApiBody): ApiResult {
+  const list = body.affiliates as { id: number; trigger: string; type: string }[]
+  if (list.length === 0) return unprocessable('The affiliates field must list at least one trigger.')
+  if (list.length > MAX_ELEMENTS) return { status: 429, body: { error: MAX_ELEMENTS_MESSAGE } }
+  const badTypes = list.filter((entry) => !isTriggerType(entry.type)).map((entry) => notAllowed(entry.type, 'type'))
+  if (badTypes.length > 0) return unprocessable(...badTypes)
+  const unknownAffiliates = list.filter((entry) => !store.getById(entry.id)).map((entry) => entry.id)
+  if (unknownAffiliates.length > 0) {
+    return unprocessable(`These affiliates are not on record: ${unknownAffiliates.join(', ')}.`)
+  }
+  const unknownTriggers = list
+    .filter((entry) => store.findTrigger(entry.type as TriggerType, entry.trigger)?.affiliate_id !== entry.id)
+    .map((entry) => entry.trigger)
+  if (unknownTriggers.length > 0) {
+    return unprocessable(`These conversion triggers are not on record: ${unknownTriggers.join(', ')}.`)
+  }
+  const deleted: number[] = []
+  for (const entry of list) {
+    const removed = store.deleteTrigger(entry.id, entry.type as TriggerType, entry.trigger)
+    if (removed) deleted.push(removed.trigger_id)
+  }
+  return ok(deleted)
+}
+
+/** POST /conversion/cancel */
+export function cancelConversion({ ledger }: ApiContext, body: ApiBody): ApiResult {
+  const items = body.items as { sku: string; price?: number; quantity?: number }[]
+  if (items.length === 0) return unprocessable('The items field must list at least one item.')
+  const errors: string[] = []
+  for (const item of items) {
+    if (item.price !== undefined && item.price < 0) errors.push(notAllowed(item.price, 'price'))
+    if (item.quantity !== undefined && item.quantity < 1) errors.push(notAllowed(item.quantity, 'quantity'))
+  }
+  if (errors.length > 0) return unprocessable(...errors)
+  const order = ledger.cancel((body.order_id as string).trim(), items)
+  return order ? ok({ conversion_id: order.conversion_id }) : unprocessable(INVALID_ORDER_MESSAGE)
+}
+
+/**
+ * POST /tracker/orders/paid (the webhook, at the host's root). Refersion documents no answer for it; the
+ * sandbox says 200 `{"status":"received","order_id":…}` for a new order and for a redelivered one alike.
+ */
+export function trackOrder({ ledger }: ApiContext, body: ApiBody): ApiResult {
+  const { order } = ledger.record(body as unknown as TrackedOrder)
+  return ok({ status: 'received', order_id: order.order_id })
+}
+
+/** The REST operations, relative to `/v2`. */
 export const API_ROUTES: Readonly<Record<string, ApiHandler>> = {
   '/affiliate/new': createAffiliate,
   '/affiliate/edit': editAffiliates,
@@ -428,21 +390,56 @@ export const API_ROUTES: Readonly<Record<string, ApiHandler>> = {
   '/affiliate/search': searchAffiliates,
   '/affiliate/list': listAffiliates,
   '/affiliate/status_change': changeStatus,
-  '/affiliate/trigger': addTrigger
+  '/affiliate/trigger': addTrigger,
+  '/trigger/delete': deleteTriggers,
+  '/conversion/cancel': cancelConversion
 }
 
 /**
- * Turns a raw request body into the JSON object the handlers take; undefined means "no body"
- * (absent, empty, not JSON, not an object, or an empty object — Refersion's 404 "Bad request, no body").
+ * Answers one REST operation: contract first (204 with no body for an invalid field, 400 for a missing
+ * one), then the handler.
+ */
+export function answerApi(operation: string, handler: ApiHandler, ctx: ApiContext, body: ApiBody): ApiResult {
+  const check = checkRequest(operation, body)
+  if (!check.ok) {
+    if (check.kind === 'missing_field') {
+      return { status: 400, body: { error: `Missing required field ${check.field}` }, rejection: check.reason }
+    }
+    return { status: 204, body: undefined, rejection: check.reason }
+  }
+  return handler(ctx, body)
+}
+
+/**
+ * Answers the tracking webhook. Its errors are undocumented, so the sandbox picks plain ones: any contract
+ * problem is a 400 `{"error":"Invalid field <name>"}` or `{"error":"Missing required field <name>"}`.
+ */
+export function answerTracking(ctx: ApiContext, body: ApiBody): ApiResult {
+  const check = checkRequest(TRACKING_PATH, body)
+  if (!check.ok) {
+    const error =
+      check.kind === 'missing_field' ? `Missing required field ${check.field}` : `Invalid field ${check.field}`
+    return { status: 400, body: { error }, rejection: check.reason }
+  }
+  return trackOrder(ctx, body)
+}
+
+/** Parses a raw body as JSON; the raw text when it is not JSON, undefined when there is none. */
+export function parseJson(raw: unknown): unknown {
+  if (typeof raw !== 'string' || raw.trim() === '') return undefined
+  try {
+    return JSON.parse(raw) as unknown
+  } catch {
+    return raw
+  }
+}
+
+/**
+ * The JSON object a handler takes; undefined means "no body" (absent, empty, not JSON, not an object, or an
+ * empty object — Refersion's 404 "Bad request, no body").
  */
 export function parseBody(raw: unknown): ApiBody | undefined {
-  if (typeof raw !== 'string' || raw.trim() === '') return undefined
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(raw)
-  } catch {
-    return undefined
-  }
+  const parsed = parseJson(raw)
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined
   return Object.keys(parsed).length === 0 ? undefined : (parsed as ApiBody)
 }

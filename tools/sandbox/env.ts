@@ -33,12 +33,21 @@ function number(env: Env, name: string, check: { min?: number; max?: number; int
   return n
 }
 
+function flag(env: Env, name: string): boolean | undefined {
+  const raw = read(env, name)
+  if (raw === undefined) return undefined
+  if (/^(1|true|yes|on)$/i.test(raw)) return true
+  if (/^(0|false|no|off)$/i.test(raw)) return false
+  throw new Error(`${name} must be 1 or 0 (got "${raw}")`)
+}
+
 /**
  * Sandbox options from environment variables (unset or empty variables are left out):
  * SANDBOX_LATENCY_MS, SANDBOX_JITTER_MS, SANDBOX_SPIKE_RATE, SANDBOX_SPIKE_MS, SANDBOX_RATE_429,
  * SANDBOX_RATE_500, SANDBOX_RATE_503, SANDBOX_RESET_RATE, SANDBOX_APPLY_THEN_DROP_RATE,
  * SANDBOX_RETRY_AFTER, SANDBOX_RATE_LIMIT (`N/ms`, e.g. `100/1000`), SANDBOX_SEED,
- * SANDBOX_PUBLIC_KEY + SANDBOX_SECRET_KEY (both or neither). Garbage throws an Error naming the variable.
+ * SANDBOX_PUBLIC_KEY + SANDBOX_SECRET_KEY (both or neither), SANDBOX_SEARCH_MERCHANT_ID (1/0, also
+ * true/false, yes/no, on/off). Garbage throws an Error naming the variable.
  */
 export function sandboxOptionsFromEnv(env: Env = process.env): SandboxOptions {
   const options: SandboxOptions = {}
@@ -53,6 +62,7 @@ export function sandboxOptionsFromEnv(env: Env = process.env): SandboxOptions {
   set('applyThenDropRate', number(env, 'SANDBOX_APPLY_THEN_DROP_RATE', { min: 0, max: 1 }))
   set('retryAfterSeconds', number(env, 'SANDBOX_RETRY_AFTER', { min: 0, integer: true }))
   set('seed', number(env, 'SANDBOX_SEED', { integer: true }))
+  set('searchMerchantId', flag(env, 'SANDBOX_SEARCH_MERCHANT_ID'))
 
   const errorRates: SandboxFaults['errorRates'] = {}
   for (const status of [429, 500, 503] as const) {

@@ -1,20 +1,38 @@
 /**
- * A local, in-memory simulator of Refersion's REST API v2 (see REFERSION-API.md), with fault
- * injection for end-to-end tests and benchmarks. Listens on loopback only unless told otherwise.
+ * A local, in-memory simulator of Refersion's published API, with fault injection for end-to-end tests and
+ * benchmarks. Listens on loopback only unless told otherwise. It serves two hosts' worth of routes:
+ * - the REST API v2 under `/v2` (what REFERSION_BASE_URL points at), and
+ * - the order-tracking webhook `POST /tracker/orders/paid` at the root (what REFERSION_TRACKING_URL points at).
  *
- * Request pipeline for `/v2/*` routes (each step may end the request):
+ * Request pipeline for those routes (each step may end the request; every request is recorded):
  *   1. rate limit (per `Refersion-Public-Key` value) → 429 + Retry-After
  *   2. reset → connection destroyed, nothing applied
  *   3. injected 429 (+ Retry-After) / 500 / 503, nothing applied
  *   4. latency (+ jitter, + spike)
- *   5. apply: auth (401) → body (404 "Bad request, no body") → validation / state change
+ *   5. apply: auth (401) → body (no body: 404 on REST, 400 on the webhook) → contract (`contract.ts`) →
+ *      Refersion's rules and the state change (`api.ts`)
  *   6. applyThenDrop → the change is kept, the connection destroyed without a response
- * Unknown paths answer 404 `{"error":"Not found"}` without auth or faults.
+ * Unknown `/v2` paths answer 404 `{"error":"Not found"}` without auth or faults. `/_sandbox/*` routes
+ * inspect and steer the simulator (no auth, no faults, not counted).
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import fastify, { FastifyReply, FastifyRequest } from 'fastify'
-import { API_ROUTES, ApiHandler, ApiResult, NOT_FOUND, NO_BODY, UNAUTHORIZED, parseBody } from './api'
+import fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import {
+  API_ROUTES,
+  ApiBody,
+  ApiContext,
+  ApiResult,
+  NOT_FOUND,
+  NO_BODY,
+  UNAUTHORIZED,
+  answerApi,
+  answerTracking,
+  parseBody,
+  parseJson
+} from './api'
+import { TRACKING_PATH } from './contract'
+import { ConversionLedger } from './conversions'
 import {
   DEFAULT_FAULTS,
   FixedWindowLimiter,
@@ -25,6 +43,7 @@ import {
   pickFaults
 } from './faults'
 import { mulberry32, randomSeed } from './prng'
+import { RequestLog, redactPasswords } from './request-log'
 import { SandboxStore } from './store'
 import type { RunningSandbox, SandboxOptions, SandboxStats } from './types'
 
@@ -43,6 +62,11 @@ export { DEFAULT_FAULTS } from './faults'
 export type { SandboxOptions, RunningSandbox, SandboxStats } from './types'
 export { sandboxOptionsFromEnv } from './env'
 export { SEARCH_PAGE_SIZE, LIST_DEFAULT_LIMIT, MAX_ELEMENTS } from './api'
+export { checkRequest, operationOf, REQUEST_SCHEMAS, TRACKING_PATH } from './contract'
+export type { ContractCheck } from './contract'
+export { ConversionLedger } from './conversions'
+export type { SandboxOrder, CreditedBy, OrderItem, CancelledItem } from './conversions'
+export type { RecordedRequest } from './request-log'
 
 const BODY_LIMIT = 1024 * 1024
 const CODE_SEED_SALT = 0x5bd1e995
@@ -50,6 +74,103 @@ const ERROR_BODIES: Record<number, { error: string }> = {
   429: { error: 'Too many requests' },
   500: { error: 'Internal server error' },
   503: { error: 'Service unavailable' }
+}
+const TRACKING_NO_BODY: ApiResult = { status: 400, body: { error: 'Bad request, no body' } }
+
+/** Everything the routes share and `reset` restores. */
+interface Runtime {
+  readonly seed: number
+  readonly keys?: { publicKey: string; secretKey: string }
+  readonly startFaults: SandboxFaults
+  faults: SandboxFaults
+  faultRandom: () => number
+  limiter?: FixedWindowLimiter
+  stats: SandboxStats
+  readonly ctx: ApiContext
+  readonly log: RequestLog
+  /** Pending latency timers, woken on close so that close() never waits for a long spike. */
+  readonly sleepers: Set<() => void>
+  closing: boolean
+}
+
+function emptyStats(): SandboxStats {
+  return { total: 0, byRoute: {}, faultsInjected: {}, byStatus: {}, contractRejections: 0 }
+}
+
+function bump(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1
+}
+
+function limiterFor(faults: SandboxFaults): FixedWindowLimiter | undefined {
+  return faults.rateLimit ? new FixedWindowLimiter(faults.rateLimit.requests, faults.rateLimit.perMs) : undefined
+}
+
+function createRuntime(options: SandboxOptions): Runtime {
+  const seed = options.seed ?? randomSeed()
+  const keys = options.keys
+  if (keys && (!keys.publicKey.trim() || !keys.secretKey.trim())) {
+    throw new Error('sandbox keys: publicKey and secretKey must both be non-empty')
+  }
+  const startFaults = mergeFaults(DEFAULT_FAULTS, pickFaults(options))
+  const store = new SandboxStore({ random: mulberry32(seed ^ CODE_SEED_SALT) })
+  return {
+    seed,
+    keys,
+    startFaults,
+    faults: cloneFaults(startFaults),
+    faultRandom: mulberry32(seed),
+    limiter: limiterFor(startFaults),
+    stats: emptyStats(),
+    ctx: { store, ledger: new ConversionLedger(store), searchMerchantId: options.searchMerchantId === true },
+    log: new RequestLog(options.requestLogLimit),
+    sleepers: new Set(),
+    closing: false
+  }
+}
+
+function setFaults(rt: Runtime, patch: Partial<SandboxFaults>): void {
+  const next = mergeFaults(rt.faults, patch)
+  const limitChanged = JSON.stringify(next.rateLimit) !== JSON.stringify(rt.faults.rateLimit)
+  rt.faults = next
+  if (limitChanged) rt.limiter = limiterFor(next)
+}
+
+function resetRuntime(rt: Runtime): void {
+  rt.ctx.store.clear(mulberry32(rt.seed ^ CODE_SEED_SALT))
+  rt.ctx.ledger.clear()
+  rt.log.clear()
+  rt.faults = cloneFaults(rt.startFaults)
+  rt.faultRandom = mulberry32(rt.seed)
+  rt.limiter = limiterFor(rt.faults)
+  rt.stats = emptyStats()
+}
+
+function snapshotStats(stats: SandboxStats): SandboxStats {
+  return {
+    total: stats.total,
+    byRoute: { ...stats.byRoute },
+    faultsInjected: { ...stats.faultsInjected },
+    byStatus: { ...stats.byStatus },
+    contractRejections: stats.contractRejections
+  }
+}
+
+function sleep(rt: Runtime, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const wake = (): void => {
+      clearTimeout(timer)
+      rt.sleepers.delete(wake)
+      resolve()
+    }
+    const timer = setTimeout(wake, ms)
+    rt.sleepers.add(wake)
+  })
+}
+
+function chance(rt: Runtime, rate: number | undefined): boolean {
+  if (!rate || rate <= 0) return false
+  if (rate >= 1) return true
+  return rt.faultRandom() < rate
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -65,67 +186,24 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y)
 }
 
-function emptyStats(): SandboxStats {
-  return { total: 0, byRoute: {}, faultsInjected: {}, byStatus: {} }
+/** The two key headers, checked against the configured pair if any. */
+function authorized(rt: Runtime, request: FastifyRequest): boolean {
+  const publicKey = header(request, 'refersion-public-key')
+  const secretKey = header(request, 'refersion-secret-key')
+  if (!publicKey || !secretKey) return false
+  return !rt.keys || (safeEqual(publicKey, rt.keys.publicKey) && safeEqual(secretKey, rt.keys.secretKey))
 }
 
-function bump(counts: Record<string, number>, key: string): void {
-  counts[key] = (counts[key] ?? 0) + 1
+function pathOf(request: FastifyRequest): string {
+  return request.url.split('?')[0]
 }
 
-export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
-  const host = options.host ?? '127.0.0.1'
-  const seed = options.seed ?? randomSeed()
-  const keys = options.keys
-  if (keys && (!keys.publicKey.trim() || !keys.secretKey.trim())) {
-    throw new Error('sandbox keys: publicKey and secretKey must both be non-empty')
-  }
-  const startFaults = mergeFaults(DEFAULT_FAULTS, pickFaults(options))
+/** A Refersion route (REST or webhook), as opposed to the `/_sandbox` admin routes. */
+function isRefersionPath(path: string): boolean {
+  return path === '/v2' || path.startsWith('/v2/') || path === TRACKING_PATH
+}
 
-  let faults = cloneFaults(startFaults)
-  let faultRandom = mulberry32(seed)
-  let limiter = faults.rateLimit ? new FixedWindowLimiter(faults.rateLimit.requests, faults.rateLimit.perMs) : undefined
-  let stats = emptyStats()
-  let url = ''
-  const store = new SandboxStore({ random: mulberry32(seed ^ CODE_SEED_SALT) })
-
-  // Pending latency timers, woken on close so that close() never waits for a long spike.
-  const sleepers = new Set<() => void>()
-  let closing = false
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer)
-        sleepers.delete(wake)
-        resolve()
-      }
-      const timer = setTimeout(wake, ms)
-      sleepers.add(wake)
-    })
-
-  const chance = (rate: number | undefined): boolean => {
-    if (!rate || rate <= 0) return false
-    if (rate >= 1) return true
-    return faultRandom() < rate
-  }
-
-  const setFaults = (patch: Partial<SandboxFaults>): void => {
-    const next = mergeFaults(faults, patch)
-    const limitChanged = JSON.stringify(next.rateLimit) !== JSON.stringify(faults.rateLimit)
-    faults = next
-    if (limitChanged) {
-      limiter = faults.rateLimit ? new FixedWindowLimiter(faults.rateLimit.requests, faults.rateLimit.perMs) : undefined
-    }
-  }
-
-  const reset = (): void => {
-    store.clear(mulberry32(seed ^ CODE_SEED_SALT))
-    faults = cloneFaults(startFaults)
-    faultRandom = mulberry32(seed)
-    limiter = faults.rateLimit ? new FixedWindowLimiter(faults.rateLimit.requests, faults.rateLimit.perMs) : undefined
-    stats = emptyStats()
-  }
-
+function createApp(options: SandboxOptions): FastifyInstance {
   const app = fastify({
     bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
@@ -139,153 +217,224 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         }
       : false
   })
-
   // Every body is read as text and parsed by the routes, so that empty, non-JSON or oddly typed
   // bodies get Refersion's own answer (404 "Bad request, no body") instead of Fastify's 400/415.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+  return app
+}
 
-  const respond = (reply: FastifyReply, result: ApiResult, api: boolean): FastifyReply => {
-    if (api) bump(stats.byStatus, String(result.status))
-    if (result.headers) void reply.headers(result.headers)
-    return reply.code(result.status).send(result.body)
+/** Sends a result; for Refersion routes, counts its status and contract rejection and records the request. */
+function respond(rt: Runtime, request: FastifyRequest, reply: FastifyReply, result: ApiResult): FastifyReply {
+  const path = pathOf(request)
+  if (isRefersionPath(path)) {
+    bump(rt.stats.byStatus, String(result.status))
+    if (result.rejection) rt.stats.contractRejections++
+    rt.log.add({ path, body: parseJson(request.body), status: result.status, rejection: result.rejection })
   }
+  if (result.headers) void reply.headers(result.headers)
+  void reply.code(result.status)
+  return result.body === undefined ? reply.send() : reply.send(result.body)
+}
 
-  /** Destroys the connection without writing a response. */
-  const drop = (request: FastifyRequest, reply: FastifyReply): void => {
-    reply.hijack()
-    request.raw.socket.destroy()
-  }
+/** Destroys the connection without writing a response (the request is recorded with status null). */
+function drop(rt: Runtime, request: FastifyRequest, reply: FastifyReply, result?: ApiResult): void {
+  if (result?.rejection) rt.stats.contractRejections++
+  rt.log.add({ path: pathOf(request), body: parseJson(request.body), status: null, rejection: result?.rejection })
+  reply.hijack()
+  request.raw.socket.destroy()
+}
 
-  const inject = (kind: string): void => bump(stats.faultsInjected, kind)
+/**
+ * Wraps what a Refersion route does (`apply`: auth, body, contract, state) in the fault pipeline described at
+ * the top of this file.
+ */
+function faultyRoute(rt: Runtime, route: string, apply: (request: FastifyRequest) => ApiResult) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
+    rt.stats.total++
+    bump(rt.stats.byRoute, route)
+    const f = rt.faults
+    const inject = (kind: string): void => bump(rt.stats.faultsInjected, kind)
 
-  const apply = (request: FastifyRequest, handler: ApiHandler): ApiResult => {
-    const publicKey = header(request, 'refersion-public-key')
-    const secretKey = header(request, 'refersion-secret-key')
-    if (!publicKey || !secretKey) return UNAUTHORIZED
-    if (keys && !(safeEqual(publicKey, keys.publicKey) && safeEqual(secretKey, keys.secretKey))) return UNAUTHORIZED
-    const body = parseBody(request.body)
-    if (!body) return NO_BODY
-    return handler(store, body)
-  }
-
-  const apiRoute =
-    (path: string, handler: ApiHandler) =>
-    async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
-      stats.total++
-      bump(stats.byRoute, path)
-      const f = faults
-
-      if (limiter) {
-        const waitMs = limiter.take(header(request, 'refersion-public-key') ?? '', Date.now())
-        if (waitMs > 0) {
-          inject('rateLimit')
-          const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)))
-          return respond(reply, { status: 429, body: ERROR_BODIES[429], headers: { 'retry-after': retryAfter } }, true)
-        }
+    if (rt.limiter) {
+      const waitMs = rt.limiter.take(header(request, 'refersion-public-key') ?? '', Date.now())
+      if (waitMs > 0) {
+        inject('rateLimit')
+        const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)))
+        return respond(rt, request, reply, {
+          status: 429,
+          body: ERROR_BODIES[429],
+          headers: { 'retry-after': retryAfter }
+        })
       }
-      if (chance(f.resetRate)) {
-        inject('reset')
-        return drop(request, reply)
-      }
-      for (const status of INJECTED_STATUSES) {
-        if (!chance(f.errorRates[status])) continue
-        inject(String(status))
-        const headers = status === 429 ? { 'retry-after': String(f.retryAfterSeconds) } : undefined
-        return respond(reply, { status, body: ERROR_BODIES[status], headers }, true)
-      }
-      let delay = f.latencyMs
-      if (f.latencyJitterMs > 0) delay += faultRandom() * f.latencyJitterMs
-      if (chance(f.spikeRate)) {
-        inject('spike')
-        delay += f.spikeMs
-      }
-      if (delay > 0) {
-        await sleep(delay)
-        if (closing) return drop(request, reply)
-      }
-
-      const result = apply(request, handler)
-      if (chance(f.applyThenDropRate)) {
-        inject('applyThenDrop')
-        return drop(request, reply)
-      }
-      return respond(reply, result, true)
+    }
+    if (chance(rt, f.resetRate)) {
+      inject('reset')
+      return drop(rt, request, reply)
+    }
+    for (const status of INJECTED_STATUSES) {
+      if (!chance(rt, f.errorRates[status])) continue
+      inject(String(status))
+      const headers = status === 429 ? { 'retry-after': String(f.retryAfterSeconds) } : undefined
+      return respond(rt, request, reply, { status, body: ERROR_BODIES[status], headers })
+    }
+    let delay = f.latencyMs
+    if (f.latencyJitterMs > 0) delay += rt.faultRandom() * f.latencyJitterMs
+    if (chance(rt, f.spikeRate)) {
+      inject('spike')
+      delay += f.spikeMs
+    }
+    if (delay > 0) {
+      await sleep(rt, delay)
+      if (rt.closing) return drop(rt, request, reply)
     }
 
-  for (const [path, handler] of Object.entries(API_ROUTES)) app.post(`/v2${path}`, apiRoute(`/v2${path}`, handler))
+    const result = apply(request)
+    if (chance(rt, f.applyThenDropRate)) {
+      inject('applyThenDrop')
+      return drop(rt, request, reply, result)
+    }
+    return respond(rt, request, reply, result)
+  }
+}
 
+/** The REST operations under `/v2`. */
+function registerApiRoutes(app: FastifyInstance, rt: Runtime): void {
+  for (const [operation, handler] of Object.entries(API_ROUTES)) {
+    const route = `/v2${operation}`
+    app.post(
+      route,
+      faultyRoute(rt, route, (request) => {
+        if (!authorized(rt, request)) return UNAUTHORIZED
+        const body = parseBody(request.body)
+        return body ? answerApi(operation, handler, rt.ctx, body) : NO_BODY
+      })
+    )
+  }
+}
+
+/** The order-tracking webhook at the root, as on Refersion's tracking host. */
+function registerTrackingRoute(app: FastifyInstance, rt: Runtime): void {
+  app.post(
+    TRACKING_PATH,
+    faultyRoute(rt, TRACKING_PATH, (request) => {
+      if (!authorized(rt, request)) return UNAUTHORIZED
+      const body: ApiBody | undefined = parseBody(request.body)
+      return body ? answerTracking(rt.ctx, body) : TRACKING_NO_BODY
+    })
+  )
+}
+
+/** Unknown paths and framework errors (e.g. a body over the size limit). */
+function registerFallbacks(app: FastifyInstance, rt: Runtime): void {
   app.setNotFoundHandler((request, reply) => {
-    const api = request.url === '/v2' || request.url.startsWith('/v2/')
-    if (api) {
-      stats.total++
-      bump(stats.byRoute, '(unknown)')
+    if (isRefersionPath(pathOf(request))) {
+      rt.stats.total++
+      bump(rt.stats.byRoute, '(unknown)')
     }
-    return respond(reply, NOT_FOUND, api)
+    return respond(rt, request, reply, NOT_FOUND)
   })
-
   app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500
     const body = status >= 500 ? ERROR_BODIES[500] : { error: error.message ?? 'Bad request' }
-    return respond(reply, { status, body }, request.url.startsWith('/v2/'))
+    return respond(rt, request, reply, { status, body })
   })
+}
 
-  // Inspection routes: no auth, no faults, not counted in stats.
+const ADMIN_ROUTES = [
+  'GET /_sandbox/affiliates',
+  'GET /_sandbox/conversions',
+  'POST /_sandbox/conversions/reset',
+  'GET /_sandbox/requests',
+  'POST /_sandbox/requests/reset',
+  'GET /_sandbox/stats',
+  'GET /_sandbox/faults',
+  'POST /_sandbox/faults',
+  'POST /_sandbox/reset'
+]
+
+/** Inspection and steering: no auth, no faults, not counted in stats, not recorded. */
+function registerAdminRoutes(app: FastifyInstance, rt: Runtime, rootUrl: () => string): void {
   app.get('/', async () => ({
     name: 'Refersion API sandbox',
-    description: 'In-memory simulator of the Refersion REST API v2. Point REFERSION_BASE_URL at apiBaseUrl.',
-    apiBaseUrl: `${url}/v2`,
-    api: Object.keys(API_ROUTES).map((path) => `POST /v2${path}`),
-    inspection: [
-      'GET /_sandbox/affiliates',
-      'GET /_sandbox/stats',
-      'GET /_sandbox/faults',
-      'POST /_sandbox/faults',
-      'POST /_sandbox/reset'
-    ]
+    description:
+      'In-memory simulator of the Refersion REST API v2 and order-tracking webhook. ' +
+      'Point REFERSION_BASE_URL at apiBaseUrl and REFERSION_TRACKING_URL at trackingUrl.',
+    apiBaseUrl: `${rootUrl()}/v2`,
+    trackingUrl: rootUrl(),
+    api: [...Object.keys(API_ROUTES).map((path) => `POST /v2${path}`), `POST ${TRACKING_PATH}`],
+    inspection: ADMIN_ROUTES
   }))
-  app.get('/_sandbox/affiliates', async () => ({ total: store.size, affiliates: store.all() }))
-  app.get('/_sandbox/stats', async () => snapshotStats())
-  app.get('/_sandbox/faults', async () => cloneFaults(faults))
+  app.get('/_sandbox/affiliates', async () => ({ total: rt.ctx.store.size, affiliates: rt.ctx.store.all() }))
+  app.get('/_sandbox/conversions', async () => ({ total: rt.ctx.ledger.size, conversions: rt.ctx.ledger.all() }))
+  app.post('/_sandbox/conversions/reset', async () => {
+    rt.ctx.ledger.clear()
+    return { ok: true }
+  })
+  app.get('/_sandbox/requests', async () => {
+    const requests = rt.log.list().map((entry) => ({ ...entry, body: redactPasswords(entry.body) }))
+    return { total: requests.length, contractRejections: rt.stats.contractRejections, requests }
+  })
+  app.post('/_sandbox/requests/reset', async () => {
+    rt.log.clear()
+    return { ok: true }
+  })
+  app.get('/_sandbox/stats', async () => snapshotStats(rt.stats))
+  app.get('/_sandbox/faults', async () => cloneFaults(rt.faults))
   app.post('/_sandbox/faults', async (request, reply) => {
     const raw = typeof request.body === 'string' ? request.body.trim() : ''
     try {
-      if (raw !== '') setFaults(JSON.parse(raw) as Partial<SandboxFaults>)
+      if (raw !== '') setFaults(rt, JSON.parse(raw) as Partial<SandboxFaults>)
     } catch (err) {
       return reply.code(400).send({ error: err instanceof Error ? err.message : String(err) })
     }
-    return cloneFaults(faults)
+    return cloneFaults(rt.faults)
   })
   app.post('/_sandbox/reset', async () => {
-    reset()
+    resetRuntime(rt)
     return { ok: true }
   })
+}
 
-  const snapshotStats = (): SandboxStats => ({
-    total: stats.total,
-    byRoute: { ...stats.byRoute },
-    faultsInjected: { ...stats.faultsInjected },
-    byStatus: { ...stats.byStatus }
-  })
+function urlHostOf(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1'
+  if (host === '::') return '[::1]'
+  return host.includes(':') ? `[${host}]` : host
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
+  const host = options.host ?? '127.0.0.1'
+  const rt = createRuntime(options)
+  let url = ''
+  const app = createApp(options)
+  registerApiRoutes(app, rt)
+  registerTrackingRoute(app, rt)
+  registerFallbacks(app, rt)
+  registerAdminRoutes(app, rt, () => url)
 
   await app.listen({ host, port: options.port ?? 0 })
   const address = app.server.address() as AddressInfo
-  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host
-  url = `http://${urlHost}:${address.port}`
+  url = `http://${urlHostOf(host)}:${address.port}`
 
   return {
     url,
     apiBaseUrl: `${url}/v2`,
+    baseUrl: `${url}/v2`,
+    trackingUrl: url,
     port: address.port,
-    store,
-    stats: snapshotStats,
-    setFaults,
-    faults: () => cloneFaults(faults),
-    reset,
+    store: rt.ctx.store,
+    ledger: rt.ctx.ledger,
+    conversions: () => rt.ctx.ledger.all(),
+    requests: () => rt.log.list(),
+    clearRequests: () => rt.log.clear(),
+    stats: () => snapshotStats(rt.stats),
+    setFaults: (patch) => setFaults(rt, patch),
+    faults: () => cloneFaults(rt.faults),
+    reset: () => resetRuntime(rt),
     close: async () => {
-      if (closing) return
-      closing = true
-      for (const wake of [...sleepers]) wake()
+      if (rt.closing) return
+      rt.closing = true
+      for (const wake of [...rt.sleepers]) wake()
       await app.close()
     }
   }

@@ -163,11 +163,16 @@ export class SandboxStore {
   }
 
   /**
-   * Refersion's search semantics: the keyword matches the numeric id or the code exactly, the email
-   * PARTIALLY (case-insensitive substring), or `unique_merchant_id` exactly. Optional first/last
-   * name filters compare case-insensitively. Oldest first.
+   * Refersion's documented search: the keyword matches the numeric id or the code exactly, or the email
+   * PARTIALLY (case-insensitive substring). With `matchMerchantId` it also matches `unique_merchant_id`
+   * exactly (an undocumented reading, off by default). Optional first/last name filters compare
+   * case-insensitively. Oldest first.
    */
-  search(keyword: string, filters: { first_name?: string; last_name?: string } = {}): Readonly<SandboxAffiliate>[] {
+  search(
+    keyword: string,
+    filters: { first_name?: string; last_name?: string } = {},
+    options: { matchMerchantId?: boolean } = {}
+  ): Readonly<SandboxAffiliate>[] {
     const kw = keyword.trim()
     const kwLower = kw.toLowerCase()
     if (!kw) return []
@@ -181,7 +186,7 @@ export class SandboxStore {
         email.includes(kwLower) ||
         a.code === kwLower ||
         a.id === kwId ||
-        (a.unique_merchant_id !== undefined && a.unique_merchant_id === kw)
+        (options.matchMerchantId === true && a.unique_merchant_id !== undefined && a.unique_merchant_id === kw)
       if (!hit) continue
       if (first && a.first_name.toLowerCase() !== first) continue
       if (last && a.last_name.toLowerCase() !== last) continue
@@ -270,6 +275,20 @@ export class SandboxStore {
     }
     this.triggers.set(key, created)
     return created
+  }
+
+  /** The trigger of this type whose value equals `value`, case-insensitively. */
+  findTrigger(type: TriggerType, value: string): Readonly<ConversionTrigger> | undefined {
+    return this.triggers.get(triggerKey(type, value))
+  }
+
+  /** Removes a trigger of the affiliate with this numeric id; the removed trigger, or undefined. */
+  deleteTrigger(affiliateId: number, type: TriggerType, value: string): ConversionTrigger | undefined {
+    const key = triggerKey(type, value)
+    const found = this.triggers.get(key)
+    if (!found || found.affiliate_id !== affiliateId) return undefined
+    this.triggers.delete(key)
+    return { ...found }
   }
 
   /** Every conversion trigger, oldest first. */

@@ -1,4 +1,6 @@
+import type { ConversionLedger, SandboxOrder } from './conversions'
 import type { SandboxFaults } from './faults'
+import type { RecordedRequest } from './request-log'
 import type { SandboxStore } from './store'
 
 export interface SandboxOptions extends Partial<SandboxFaults> {
@@ -12,10 +14,17 @@ export interface SandboxOptions extends Partial<SandboxFaults> {
   keys?: { publicKey: string; secretKey: string }
   /** Fastify request logging (default false). The secret key header is redacted. */
   logger?: boolean
+  /**
+   * Search also matches `unique_merchant_id` exactly and returns it in its results: an undocumented reading
+   * of Refersion's search, off by default (`--search-merchant-id`, SANDBOX_SEARCH_MERCHANT_ID=1).
+   */
+  searchMerchantId?: boolean
+  /** How many received requests `requests()` keeps, newest last (default 1000). */
+  requestLogLimit?: number
 }
 
 export interface SandboxStats {
-  /** API requests (`/v2/*`) received, known routes or not. */
+  /** API requests (`/v2/*` and the tracking webhook) received, known routes or not. */
   total: number
   /** API requests per path, e.g. `{"/v2/affiliate/new": 3}`; unknown paths count under `(unknown)`. */
   byRoute: Record<string, number>
@@ -23,6 +32,11 @@ export interface SandboxStats {
   faultsInjected: Record<string, number>
   /** API responses actually sent, per HTTP status (dropped connections are not counted). */
   byStatus: Record<string, number>
+  /**
+   * Requests whose body broke the published contract: REST answers 204 (undocumented field or wrong type) or
+   * 400 (missing required field), webhook answers 400. A client that follows the contract causes none.
+   */
+  contractRejections: number
 }
 
 export interface RunningSandbox {
@@ -30,15 +44,29 @@ export interface RunningSandbox {
   url: string
   /** url + '/v2': what REFERSION_BASE_URL is set to. */
   apiBaseUrl: string
+  /** Same as apiBaseUrl. */
+  baseUrl: string
+  /** The root URL, where `POST /tracker/orders/paid` is served: what REFERSION_TRACKING_URL is set to. */
+  trackingUrl: string
   port: number
   /** Direct access to the affiliates, for tests and benchmarks. */
   store: SandboxStore
+  /** Direct access to the orders the tracking webhook received. */
+  ledger: ConversionLedger
+  /** The orders, as `GET /_sandbox/conversions` lists them. */
+  conversions(): SandboxOrder[]
+  /** The requests received on the Refersion routes (bounded, oldest first), with the status answered. */
+  requests(): RecordedRequest[]
+  clearRequests(): void
   stats(): SandboxStats
   /** Merges fault knobs over the current ones (validated; throws on bad values). */
   setFaults(f: Partial<SandboxFaults>): void
   /** The current fault knobs. */
   faults(): SandboxFaults
-  /** Clears affiliates, stats, rate-limit windows, and resets faults and PRNGs to the start options. */
+  /**
+   * Clears affiliates, triggers, orders, recorded requests, stats, rate-limit windows, and resets faults and
+   * PRNGs to the start options.
+   */
   reset(): void
   close(): Promise<void>
 }
