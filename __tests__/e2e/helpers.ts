@@ -49,7 +49,13 @@ export class CliProcess {
 
   constructor(args: string[], env: Record<string, string | undefined> = {}, cwd = ROOT) {
     const childEnv: Record<string, string | undefined> = { ...process.env }
-    for (const name of ['PORT', 'REFERSION_BASE_URL', 'REFERSION_API_KEY', 'REFERSION_SERVE_WATCH']) {
+    for (const name of [
+      'PORT',
+      'REFERSION_BASE_URL',
+      'REFERSION_TRACKING_URL',
+      'REFERSION_API_KEY',
+      'REFERSION_SERVE_WATCH'
+    ]) {
       delete childEnv[name]
     }
     for (const name of Object.keys(childEnv)) if (name.startsWith('SANDBOX_')) delete childEnv[name]

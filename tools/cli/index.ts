@@ -65,7 +65,7 @@ function serveCommand(): Command {
 function sandboxCommand(io: CliIo): Command {
   const command = new Command('sandbox')
     .description(
-      'Run only the Refersion API sandbox (in-memory simulator) on 127.0.0.1 and print the REFERSION_BASE_URL to use. ' +
+      'Run only the Refersion API sandbox (in-memory simulator) on 127.0.0.1 and print the REFERSION_BASE_URL and REFERSION_TRACKING_URL to use. ' +
         'Also reads SANDBOX_* environment variables (SANDBOX_PUBLIC_KEY/SANDBOX_SECRET_KEY to accept one key pair only).'
     )
     .option('-p, --port <port>', 'port to listen on (default: a free port)')
@@ -75,6 +75,7 @@ function sandboxCommand(io: CliIo): Command {
     const sandbox = await startSandbox({ ...options, host: '127.0.0.1', port })
     io.out(`Refersion sandbox: ${sandbox.url}\n`)
     io.out(`REFERSION_BASE_URL=${sandbox.apiBaseUrl}\n`)
+    io.out(`REFERSION_TRACKING_URL=${sandbox.trackingUrl}\n`)
     io.out(`GET ${sandbox.url}/_sandbox/affiliates to see affiliates (also /_sandbox/stats, /_sandbox/faults)\n`)
     const stop = () => void sandbox.close().finally(() => process.exit(0))
     process.once('SIGINT', stop)

@@ -211,11 +211,14 @@ export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
   if (sandboxOptions) {
     const overridden = env.REFERSION_BASE_URL?.trim()
     sandbox = await startSandbox({ ...sandboxOptions, host: HOST, port: sandboxPort })
+    // Both Refersion hosts point at the sandbox: the REST API (/v2) and the order-tracking webhook (its root).
     process.env.REFERSION_BASE_URL = sandbox.apiBaseUrl
+    process.env.REFERSION_TRACKING_URL = sandbox.trackingUrl
     log(`Refersion API: built-in sandbox, REFERSION_BASE_URL=${sandbox.apiBaseUrl} (--live to use the real API)`)
+    log(`Refersion order tracking: built-in sandbox, REFERSION_TRACKING_URL=${sandbox.trackingUrl}`)
     if (overridden) log(`  (--sandbox overrides REFERSION_BASE_URL=${overridden})`)
     log(`Refersion sandbox: ${sandbox.url}`)
-    log(`GET ${sandbox.url}/_sandbox/affiliates to see affiliates`)
+    log(`GET ${sandbox.url}/_sandbox/affiliates to see affiliates, ${sandbox.url}/_sandbox/conversions for orders`)
     if (sandboxOptions.keys) log(`  sandbox accepts only the key pair ${sandboxOptions.keys.publicKey}.<redacted>`)
   } else {
     const url = baseUrl(process.env)
