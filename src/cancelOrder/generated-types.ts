@@ -10,8 +10,8 @@ export interface Payload {
    */
   items: {
     sku?: string
-    price?: number
-    quantity?: number
+    price?: string
+    quantity?: string
   }[]
   /**
    * Send events in batches: each event still gets its own result, and requests run concurrently. Recommended.

@@ -30,8 +30,8 @@ const action: ActionDefinition<Settings, Payload> = {
       required: true,
       properties: {
         sku: { label: 'SKU', type: 'string' },
-        price: { label: 'Unit Price', type: 'number' },
-        quantity: { label: 'Quantity', type: 'integer' }
+        price: { label: 'Unit Price', type: 'string' },
+        quantity: { label: 'Quantity', type: 'string' }
       },
       default: productsDefault(['price', 'quantity'])
     },

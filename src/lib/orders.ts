@@ -48,18 +48,21 @@ function shownValue(value: unknown): string {
   return raw === undefined ? String(value) : raw.length > 40 ? `${raw.slice(0, 40)}…` : raw
 }
 
+const NUMERIC = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/
+
+/** A JSON number, or a decimal numeric string ("19.99", "2"); NaN for anything else. */
+function numberOf(value: unknown): number {
+  if (typeof value === 'number') return value
+  return typeof value === 'string' && NUMERIC.test(value) ? Number(value) : NaN
+}
+
 /**
  * A number as Refersion wants it, from a JSON number or a numeric string ("19.99"); undefined when absent
  * (undefined, null, empty). Anything else, or a negative number when `min` is 0, is a problem.
  */
 function amount(value: unknown, field: string, label: string, problems: Problem[]): number | undefined {
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined
-  const n =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string' && /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(value)
-        ? Number(value)
-        : NaN
+  const n = numberOf(value)
   if (!Number.isFinite(n) || n < 0) {
     problems.push({ field, message: `${label} must be a number of 0 or more (got ${shownValue(value)})` })
     return undefined
@@ -104,7 +107,7 @@ function buildItems(
     problems.push({
       field: 'items',
       message:
-        '"Items" is empty: Refersion needs at least one item (each of properties.products, with a SKU or product ID)'
+        '"Items" (items) is empty: Refersion needs at least one item (each of properties.products, with a SKU or product ID)'
     })
     return []
   }
@@ -209,7 +212,7 @@ export function buildOrder(payload: TrackPayload): OrderBody {
 /** Segment's spec lets `discount` be negative (an amount taken off); Refersion wants the amount: its absolute value. */
 function discountOf(value: unknown, problems: Problem[]): number | undefined {
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined
-  const n = typeof value === 'string' ? Number(value.trim()) : typeof value === 'number' ? value : NaN
+  const n = numberOf(value)
   if (!Number.isFinite(n)) {
     problems.push({ field: 'discount', message: `"Discount" (discount) must be a number (got ${shownValue(value)})` })
     return undefined

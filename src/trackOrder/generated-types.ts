@@ -14,13 +14,13 @@ export interface Payload {
    */
   currency: string
   /**
-   * The products bought. Each needs a SKU (the product ID is used when the SKU is missing; SKU conversion triggers match it) and its unit price (the price of one, not the line total); quantity is 1 when empty.
+   * The products bought. Each needs a SKU (the product ID is used when the SKU is missing; SKU conversion triggers match it) and its unit price (the price of one, not the line total); quantity is 1 when empty. Price and quantity may be numbers or numeric strings; they are sent as numbers.
    */
   items: {
     sku?: string
     name?: string
-    price?: number
-    quantity?: number
+    price?: string
+    quantity?: string
   }[]
   /**
    * Shipping cost of the order (0 or more).

@@ -43,15 +43,16 @@ const action: ActionDefinition<Settings, Payload> = {
       label: 'Items',
       description:
         'The products bought. Each needs a SKU (the product ID is used when the SKU is missing; SKU conversion ' +
-        'triggers match it) and its unit price (the price of one, not the line total); quantity is 1 when empty.',
+        'triggers match it) and its unit price (the price of one, not the line total); quantity is 1 when empty. ' +
+        'Price and quantity may be numbers or numeric strings; they are sent as numbers.',
       type: 'object',
       multiple: true,
       required: true,
       properties: {
         sku: { label: 'SKU', type: 'string' },
         name: { label: 'Name', type: 'string' },
-        price: { label: 'Unit Price', type: 'number' },
-        quantity: { label: 'Quantity', type: 'integer' }
+        price: { label: 'Unit Price', type: 'string' },
+        quantity: { label: 'Quantity', type: 'string' }
       },
       default: productsDefault(['name', 'price', 'quantity'])
     },
