@@ -58,7 +58,7 @@ function numberOf(value: unknown): number {
 
 /**
  * A number as Refersion wants it, from a JSON number or a numeric string ("19.99"); undefined when absent
- * (undefined, null, empty). Anything else, or a negative number when `min` is 0, is a problem.
+ * (undefined, null, empty). Anything else, or a negative number, is a problem.
  */
 function amount(value: unknown, field: string, label: string, problems: Problem[]): number | undefined {
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined
@@ -73,8 +73,7 @@ function amount(value: unknown, field: string, label: string, problems: Problem[
 /** A quantity: a whole number of at least 1; 1 when absent. */
 function quantity(value: unknown, field: string, label: string, problems: Problem[]): number {
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return 1
-  const n =
-    typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN
+  const n = numberOf(value)
   if (!Number.isSafeInteger(n) || n < 1) {
     problems.push({ field, message: `${label} must be a whole number of at least 1 (got ${shownValue(value)})` })
     return 1
@@ -366,13 +365,12 @@ export async function addConversionTrigger(client: RefersionClient, request: Tri
 /**
  * performBatch for the conversion actions: every event is validated on its own (a bad one sends nothing and
  * fails alone), the rest are sent concurrently through `runBounded` (a 429 pauses new work, a 401 stops it), and
- * each event gets its own success or error. `shown` is what an event's result reports as sent.
+ * each event gets its own success or error; a result's `sent` is the body (or request) built from the event.
  */
 export async function sendEachInBatch<P, B, R>(
   payloads: readonly P[],
   build: (payload: P) => B,
-  send: (body: B) => Promise<R>,
-  shown: (body: B) => JSONLikeObject = (body) => body as unknown as JSONLikeObject
+  send: (body: B) => Promise<R>
 ): Promise<MultiStatusResponse> {
   const response = new MultiStatusResponse()
   const valid: { index: number; body: B }[] = []
@@ -386,13 +384,14 @@ export async function sendEachInBatch<P, B, R>(
   const outcomes = await runBounded(valid, (item) => send(item.body))
   valid.forEach(({ index, body }, k) => {
     const outcome = outcomes[k]
+    const sent = body as unknown as JSONLikeObject
     if (outcome.ok) {
       response.setSuccessResponseAtIndex(index, {
         status: 200,
-        sent: shown(body),
+        sent,
         body: outcome.value as unknown as JSONLikeObject
       })
-    } else setError(response, index, outcome.error, shown(body))
+    } else setError(response, index, outcome.error, sent)
   })
   return response
 }
