@@ -1,10 +1,13 @@
 import { defaultValues, InvalidAuthenticationError } from '@segment/actions-core'
 import type { DestinationDefinition } from '@segment/actions-core'
+import addConversionTrigger from './addConversionTrigger'
+import cancelOrder from './cancelOrder'
 import createAffiliate from './createAffiliate'
 import deleteAffiliate from './deleteAffiliate'
 import { removeAffiliate } from './lib/affiliates'
 import { parseApiKey } from './lib/auth'
 import { clientFor } from './lib/client'
+import trackOrder from './trackOrder'
 import type { Settings } from './generated-types'
 
 const destination: DestinationDefinition<Settings> = {
@@ -13,7 +16,8 @@ const destination: DestinationDefinition<Settings> = {
   mode: 'cloud',
   description:
     'Create Refersion affiliates from Segment identify calls, keep them up to date on repeated identifies, and ' +
-    'disable them on deletion requests.',
+    'disable them on deletion requests; credit affiliates for orders from Order Completed events, reverse ' +
+    'commissions on Order Refunded / Order Cancelled, and add coupon, email or SKU conversion triggers.',
   authentication: {
     scheme: 'custom',
     fields: {
@@ -58,6 +62,20 @@ const destination: DestinationDefinition<Settings> = {
       partnerAction: 'createAffiliate',
       mapping: defaultValues(createAffiliate.fields),
       type: 'automatic'
+    },
+    {
+      name: 'Track Order',
+      subscribe: trackOrder.defaultSubscription as string,
+      partnerAction: 'trackOrder',
+      mapping: defaultValues(trackOrder.fields),
+      type: 'automatic'
+    },
+    {
+      name: 'Cancel Order',
+      subscribe: cancelOrder.defaultSubscription as string,
+      partnerAction: 'cancelOrder',
+      mapping: defaultValues(cancelOrder.fields),
+      type: 'automatic'
     }
     // Segment deletion requests reach `onDelete` below; a second automatic subscription would disable twice.
   ],
@@ -69,7 +87,10 @@ const destination: DestinationDefinition<Settings> = {
   },
   actions: {
     createAffiliate,
-    deleteAffiliate
+    deleteAffiliate,
+    trackOrder,
+    cancelOrder,
+    addConversionTrigger
   }
 }
 

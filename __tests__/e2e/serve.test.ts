@@ -95,14 +95,24 @@ test('GET /manifest: the definition as JSON, without functions', async () => {
   expect(manifest.authentication).toMatchObject({ scheme: 'custom', fields: { apiKey: { type: 'password' } } })
   expect(manifest.authentication.testAuthentication).toBeUndefined()
   expect(manifest.extendRequest).toBeUndefined()
-  expect(Object.keys(manifest.actions)).toEqual(['createAffiliate', 'deleteAffiliate'])
+  expect(Object.keys(manifest.actions)).toEqual([
+    'createAffiliate',
+    'deleteAffiliate',
+    'trackOrder',
+    'cancelOrder',
+    'addConversionTrigger'
+  ])
   expect(manifest.actions.createAffiliate).toMatchObject({
     title: 'Create Affiliate',
     defaultSubscription: 'type = "identify"',
     fields: { email: { required: true } }
   })
   expect(manifest.actions.createAffiliate.perform).toBeUndefined()
-  expect(manifest.presets.map((p: { partnerAction: string }) => p.partnerAction)).toEqual(['createAffiliate'])
+  expect(manifest.presets.map((p: { partnerAction: string }) => p.partnerAction)).toEqual([
+    'createAffiliate',
+    'trackOrder',
+    'cancelOrder'
+  ])
   // A request log line: status, method, path, milliseconds.
   await served.cli.waitFor(/^200 GET \/manifest \d+ms$/m)
 })

@@ -57,9 +57,9 @@ describe('built output', () => {
       name: 'Refersion (Actions)',
       slug: 'actions-refersion',
       mode: 'cloud',
-      actions: ['createAffiliate', 'deleteAffiliate'],
+      actions: ['createAffiliate', 'deleteAffiliate', 'trackOrder', 'cancelOrder', 'addConversionTrigger'],
       onDelete: 'function',
-      performBatch: ['function', 'function']
+      performBatch: ['function', 'function', 'function', 'function', 'function']
     })
   }, 20_000)
 })

@@ -8,6 +8,8 @@ import type { SegmentEvent } from '@segment/actions-core'
 import destination from '../../src'
 import createAffiliate from '../../src/createAffiliate'
 import deleteAffiliate from '../../src/deleteAffiliate'
+import trackOrder from '../../src/trackOrder'
+import cancelOrder from '../../src/cancelOrder'
 import { caught, p, PUBLIC_KEY, refersion, SECRET_KEY, settings, trap, useOfflineNock } from './helpers'
 
 const testDestination = createTestIntegration(destination)
@@ -23,7 +25,13 @@ describe('destination definition', () => {
     expect(destination.name).toBe('Refersion (Actions)')
     expect(destination.slug).toBe('actions-refersion')
     expect(destination.mode).toBe('cloud')
-    expect(Object.keys(destination.actions).sort()).toEqual(['createAffiliate', 'deleteAffiliate'])
+    expect(Object.keys(destination.actions).sort()).toEqual([
+      'addConversionTrigger',
+      'cancelOrder',
+      'createAffiliate',
+      'deleteAffiliate',
+      'trackOrder'
+    ])
     expect(typeof destination.onDelete).toBe('function')
     expect(typeof destination.extendRequest).toBe('function')
   })
@@ -49,6 +57,26 @@ describe('destination definition', () => {
       partnerAction: 'createAffiliate'
     })
     expect(preset && 'mapping' in preset ? preset.mapping : undefined).toEqual(defaultValues(createAffiliate.fields))
+  })
+
+  it('has automatic "Track Order" and "Cancel Order" presets with their subscriptions and default mappings', () => {
+    expect(destination.presets?.map((p) => p.name)).toEqual(['Create Affiliate', 'Track Order', 'Cancel Order'])
+    for (const [name, action, subscribe] of [
+      ['Track Order', trackOrder, 'type = "track" and event = "Order Completed"'],
+      ['Cancel Order', cancelOrder, 'type = "track" and (event = "Order Refunded" or event = "Order Cancelled")']
+    ] as const) {
+      const preset = destination.presets?.find((p) => p.name === name)
+      expect(preset).toMatchObject({
+        type: 'automatic',
+        subscribe,
+        partnerAction: name === 'Track Order' ? 'trackOrder' : 'cancelOrder'
+      })
+      expect(preset && 'mapping' in preset ? preset.mapping : undefined).toEqual(defaultValues(action.fields))
+      expect(action.defaultSubscription).toBe(subscribe)
+    }
+    expect(destination.presets?.some((p) => 'partnerAction' in p && p.partnerAction === 'addConversionTrigger')).toBe(
+      false
+    )
   })
 
   it('removes affiliates on deletion requests through onDelete, not a second automatic subscription', () => {
@@ -112,8 +140,8 @@ describe('destination definition', () => {
     for (const key of ['affiliateId', 'email', 'userId', 'status']) expect(f[key].required).not.toBe(true)
   })
 
-  it('both actions support batching (performBatch, enable_batching, hidden batch_size)', () => {
-    for (const action of [createAffiliate, deleteAffiliate]) {
+  it('every action supports batching (performBatch, enable_batching, hidden batch_size)', () => {
+    for (const action of Object.values(destination.actions)) {
       expect(typeof action.performBatch).toBe('function')
       expect(action.fields.enable_batching).toMatchObject({ type: 'boolean', default: true })
       expect(action.fields.batch_size).toMatchObject({ type: 'number', unsafe_hidden: true, default: 50 })
@@ -128,7 +156,10 @@ describe('generated types', () => {
   const files = [
     'src/generated-types.ts',
     'src/createAffiliate/generated-types.ts',
-    'src/deleteAffiliate/generated-types.ts'
+    'src/deleteAffiliate/generated-types.ts',
+    'src/trackOrder/generated-types.ts',
+    'src/cancelOrder/generated-types.ts',
+    'src/addConversionTrigger/generated-types.ts'
   ]
 
   function check(checkRoot: string): string[] {

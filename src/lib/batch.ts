@@ -123,7 +123,8 @@ function errorType(error: unknown, status: number): keyof typeof ErrorCodes {
   return getErrorCodeFromHttpStatus(status)
 }
 
-function setError(response: MultiStatusResponse, index: number, error: unknown, sent?: JSONLikeObject) {
+/** Records `error` as the result of event `index`: its status, Segment error type, message and Refersion's words. */
+export function setError(response: MultiStatusResponse, index: number, error: unknown, sent?: JSONLikeObject) {
   const status = statusOf(error)
   response.setErrorResponseAtIndex(index, {
     status,

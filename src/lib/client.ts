@@ -14,6 +14,8 @@ import {
 import { numericId } from './normalise'
 
 export const DEFAULT_BASE_URL = 'https://api.refersion.com/v2'
+/** Refersion's order-tracking webhook host (not part of REST v2): `POST /tracker/orders/paid`. */
+export const DEFAULT_TRACKING_URL = 'https://inbound-webhooks.refersion.com'
 export const DEFAULT_TIMEOUT_MS = 10_000
 /** Search pages read at most when looking for an exact match among partial matches. */
 export const MAX_SEARCH_PAGES = 5
@@ -24,6 +26,12 @@ export const MAX_IDS_PER_CALL = 50
 export function baseUrl(env: NodeJS.ProcessEnv = process.env): string {
   const override = env.REFERSION_BASE_URL?.trim()
   return override ? override.replace(/\/+$/, '') : DEFAULT_BASE_URL
+}
+
+/** The tracking webhook host: production unless REFERSION_TRACKING_URL points elsewhere (local sandbox, tests). */
+export function trackingUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env.REFERSION_TRACKING_URL?.trim()
+  return override ? override.replace(/\/+$/, '') : DEFAULT_TRACKING_URL
 }
 
 function timeoutMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -86,6 +94,7 @@ export class RefersionClient {
   // in the per-event CPU cost when made for every request.
   private readonly baseUrl = baseUrl()
   private readonly timeoutMs = timeoutMs()
+  private readonly trackingUrl = trackingUrl()
 
   constructor(
     private readonly request: RequestClient,
@@ -122,6 +131,35 @@ export class RefersionClient {
         status: 502,
         refersionStatus: status
       })
+    }
+    throw errorFromResponse(path, status, data, response.headers.get('retry-after'), this.scrub)
+  }
+
+  /**
+   * POSTs a JSON body to Refersion's tracking webhook host. Refersion documents no answer for it, so any 2xx
+   * (204, an empty or a non-JSON body included) is success; 401, 429, 5xx, other 4xx and network failures map to
+   * errors exactly as for `post`.
+   */
+  async postTracking(path: string, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
+    let response
+    try {
+      response = await this.request(`${this.trackingUrl}${path}`, {
+        method: 'POST',
+        json: body,
+        throwHttpErrors: false,
+        timeout: this.timeoutMs
+      })
+    } catch (error) {
+      throw errorFromNetwork(path, error, this.scrub) ?? error
+    }
+    const data = (response as unknown as { data?: unknown }).data
+    const status = response.status
+    if (status >= 200 && status < 300) return { status, body: data }
+    if (status === 401) {
+      const why = refersionMessages(data).map(this.scrub).join(' ') || 'Unauthorized'
+      throw new InvalidAuthenticationError(
+        `Refersion rejected the API key pair (401: ${why}). Check the API Key setting. ${API_KEY_FORMAT}`
+      )
     }
     throw errorFromResponse(path, status, data, response.headers.get('retry-after'), this.scrub)
   }

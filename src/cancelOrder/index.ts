@@ -1,0 +1,53 @@
+import type { ActionDefinition } from '@segment/actions-core'
+import { batchFields } from '../lib/batch'
+import { clientFor } from '../lib/client'
+import { buildCancellation, productsDefault, sendCancellation, sendEachInBatch } from '../lib/orders'
+import type { Settings } from '../generated-types'
+import type { Payload } from './generated-types'
+
+const action: ActionDefinition<Settings, Payload> = {
+  title: 'Cancel Order',
+  description:
+    "Reverses an affiliate's commission for refunded or cancelled items. Refersion cancels by item, so the event " +
+    'must list the products. An order Refersion never credited to an affiliate (most orders) is a success that ' +
+    'changes nothing.',
+  defaultSubscription: 'type = "track" and (event = "Order Refunded" or event = "Order Cancelled")',
+  fields: {
+    orderId: {
+      label: 'Order ID',
+      description: 'The ID of the order, as sent with Track Order.',
+      type: 'string',
+      required: true,
+      default: { '@path': '$.properties.order_id' }
+    },
+    items: {
+      label: 'Items',
+      description:
+        'The refunded or cancelled products: SKU (the product ID when the SKU is missing) as sent with Track Order, ' +
+        'the original unit price, and how many to cancel (1 when empty).',
+      type: 'object',
+      multiple: true,
+      required: true,
+      properties: {
+        sku: { label: 'SKU', type: 'string' },
+        price: { label: 'Unit Price', type: 'string' },
+        quantity: { label: 'Quantity', type: 'string' }
+      },
+      default: productsDefault(['price', 'quantity'])
+    },
+    ...batchFields,
+    batch_size: {
+      ...batchFields.batch_size,
+      description: 'Maximum refunds per batch (up to 100). Each refund is still one request with its own result.'
+    }
+  },
+  perform: async (request, { payload, settings }) => {
+    return sendCancellation(clientFor(request, settings), buildCancellation(payload))
+  },
+  performBatch: async (request, { payload, settings }) => {
+    const client = clientFor(request, settings)
+    return sendEachInBatch(payload, buildCancellation, (body) => sendCancellation(client, body))
+  }
+}
+
+export default action
