@@ -2,7 +2,7 @@ import { ChildProcess, fork } from 'node:child_process'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { parseApiKey } from '../../src/lib/auth'
-import { baseUrl, DEFAULT_BASE_URL } from '../../src/lib/client'
+import { baseUrl, DEFAULT_BASE_URL, DEFAULT_TRACKING_URL, trackingUrl } from '../../src/lib/client'
 import { startSandbox } from '../sandbox'
 import type { RunningSandbox } from '../sandbox'
 import { loadDefinition } from './definition'
@@ -226,6 +226,12 @@ export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
       url === DEFAULT_BASE_URL
         ? `Refersion API: LIVE ${url} (real Refersion; requests change real affiliates)`
         : `Refersion API: ${url} (from REFERSION_BASE_URL)`
+    )
+    const tracking = trackingUrl(process.env)
+    log(
+      tracking === DEFAULT_TRACKING_URL
+        ? `Refersion order tracking: LIVE ${tracking} (Track Order credits real affiliates)`
+        : `Refersion order tracking: ${tracking} (from REFERSION_TRACKING_URL)`
     )
   }
   if (apiKey) log(`Default settings: apiKey ${describeApiKey(apiKey)} (used when a request sends no settings)`)
