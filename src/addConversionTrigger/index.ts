@@ -1,8 +1,6 @@
 import type { ActionDefinition } from '@segment/actions-core'
-import { batchFields } from '../lib/batch'
-import { clientFor } from '../lib/client'
 import { EMAIL_DEFAULT } from '../lib/mapping'
-import { addConversionTrigger, buildTriggerRequest, sendEachInBatch } from '../lib/orders'
+import { addConversionTrigger, buildTriggerRequest, oneRequestBatchFields, sendingEachEvent } from '../lib/orders'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
 
@@ -42,19 +40,9 @@ const action: ActionDefinition<Settings, Payload> = {
       type: 'string',
       required: true
     },
-    ...batchFields,
-    batch_size: {
-      ...batchFields.batch_size,
-      description: 'Maximum events per batch (up to 100). Each trigger is still added with its own result.'
-    }
+    ...oneRequestBatchFields('events', 'Each trigger is still added with its own result.')
   },
-  perform: async (request, { payload, settings }) => {
-    return addConversionTrigger(clientFor(request, settings), buildTriggerRequest(payload))
-  },
-  performBatch: async (request, { payload, settings }) => {
-    const client = clientFor(request, settings)
-    return sendEachInBatch(payload, buildTriggerRequest, (body) => addConversionTrigger(client, body))
-  }
+  ...sendingEachEvent(buildTriggerRequest, addConversionTrigger)
 }
 
 export default action

@@ -1,7 +1,11 @@
 import type { ActionDefinition } from '@segment/actions-core'
-import { batchFields } from '../lib/batch'
-import { clientFor } from '../lib/client'
-import { buildCancellation, productsDefault, sendCancellation, sendEachInBatch } from '../lib/orders'
+import {
+  buildCancellation,
+  oneRequestBatchFields,
+  productsDefault,
+  sendCancellation,
+  sendingEachEvent
+} from '../lib/orders'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
 
@@ -35,19 +39,9 @@ const action: ActionDefinition<Settings, Payload> = {
       },
       default: productsDefault(['price', 'quantity'])
     },
-    ...batchFields,
-    batch_size: {
-      ...batchFields.batch_size,
-      description: 'Maximum refunds per batch (up to 100). Each refund is still one request with its own result.'
-    }
+    ...oneRequestBatchFields('refunds', 'Each refund is still one request with its own result.')
   },
-  perform: async (request, { payload, settings }) => {
-    return sendCancellation(clientFor(request, settings), buildCancellation(payload))
-  },
-  performBatch: async (request, { payload, settings }) => {
-    const client = clientFor(request, settings)
-    return sendEachInBatch(payload, buildCancellation, (body) => sendCancellation(client, body))
-  }
+  ...sendingEachEvent(buildCancellation, sendCancellation)
 }
 
 export default action

@@ -103,11 +103,14 @@ export class RefersionClient {
     this.scrub = secretKey ? (text) => text.split(secretKey).join('<redacted>') : (text) => text
   }
 
-  /** POSTs a JSON body and returns the parsed answer; throws a typed error for anything but a real success. */
-  async post<T = Record<string, unknown>>(path: string, body: Record<string, unknown>): Promise<T> {
+  /**
+   * Sends one JSON POST. Network failures (timeouts, resets, refused connections) and a 401 throw typed errors;
+   * every other answer is returned for the caller to judge.
+   */
+  private async send(url: string, path: string, body: Record<string, unknown>) {
     let response
     try {
-      response = await this.request(`${this.baseUrl}${path}`, {
+      response = await this.request(url, {
         method: 'POST',
         json: body,
         throwHttpErrors: false,
@@ -117,13 +120,18 @@ export class RefersionClient {
       throw errorFromNetwork(path, error, this.scrub) ?? error
     }
     const data = (response as unknown as { data?: unknown }).data
-    const status = response.status
-    if (status === 401) {
+    if (response.status === 401) {
       const why = refersionMessages(data).map(this.scrub).join(' ') || 'Unauthorized'
       throw new InvalidAuthenticationError(
         `Refersion rejected the API key pair (401: ${why}). Check the API Key setting. ${API_KEY_FORMAT}`
       )
     }
+    return { status: response.status, data, retryAfter: response.headers.get('retry-after') }
+  }
+
+  /** POSTs a JSON body and returns the parsed answer; throws a typed error for anything but a real success. */
+  async post<T = Record<string, unknown>>(path: string, body: Record<string, unknown>): Promise<T> {
+    const { status, data, retryAfter } = await this.send(`${this.baseUrl}${path}`, path, body)
     if (status >= 200 && status < 300 && status !== 204 && !bodyReportsError(data)) {
       if (data && typeof data === 'object') return data as T
       // Anything but a JSON object is not an answer Refersion documents for these endpoints.
@@ -132,7 +140,7 @@ export class RefersionClient {
         refersionStatus: status
       })
     }
-    throw errorFromResponse(path, status, data, response.headers.get('retry-after'), this.scrub)
+    throw errorFromResponse(path, status, data, retryAfter, this.scrub)
   }
 
   /**
@@ -141,27 +149,9 @@ export class RefersionClient {
    * errors exactly as for `post`.
    */
   async postTracking(path: string, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
-    let response
-    try {
-      response = await this.request(`${this.trackingUrl}${path}`, {
-        method: 'POST',
-        json: body,
-        throwHttpErrors: false,
-        timeout: this.timeoutMs
-      })
-    } catch (error) {
-      throw errorFromNetwork(path, error, this.scrub) ?? error
-    }
-    const data = (response as unknown as { data?: unknown }).data
-    const status = response.status
+    const { status, data, retryAfter } = await this.send(`${this.trackingUrl}${path}`, path, body)
     if (status >= 200 && status < 300) return { status, body: data }
-    if (status === 401) {
-      const why = refersionMessages(data).map(this.scrub).join(' ') || 'Unauthorized'
-      throw new InvalidAuthenticationError(
-        `Refersion rejected the API key pair (401: ${why}). Check the API Key setting. ${API_KEY_FORMAT}`
-      )
-    }
-    throw errorFromResponse(path, status, data, response.headers.get('retry-after'), this.scrub)
+    throw errorFromResponse(path, status, data, retryAfter, this.scrub)
   }
 
   /** `POST /affiliate/new`: the code comes back as `id`; the numeric id only inside `message`. */

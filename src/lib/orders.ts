@@ -1,9 +1,11 @@
 import { MultiStatusResponse } from '@segment/actions-core'
-import type { JSONLikeObject } from '@segment/actions-core'
+import type { ActionDefinition, InputField, JSONLikeObject } from '@segment/actions-core'
+import type { Settings } from '../generated-types'
 import type { Payload as TrackPayload } from '../trackOrder/generated-types'
 import type { Payload as CancelPayload } from '../cancelOrder/generated-types'
 import type { Payload as TriggerPayload } from '../addConversionTrigger/generated-types'
-import { runBounded, setError } from './batch'
+import { batchFields, MAX_BATCH_SIZE, runBounded, setError } from './batch'
+import { clientFor } from './client'
 import type { RefersionClient, TriggerType } from './client'
 import { AffiliateNotFoundError, FieldValidationError, RefersionApiError } from './errors'
 import { fallback } from './mapping'
@@ -394,4 +396,35 @@ export async function sendEachInBatch<P, B, R>(
     } else setError(response, index, outcome.error, sent)
   })
   return response
+}
+
+/** Use Batching and Batch Size for an action that sends one request per event (`what`: "orders", "refunds"…). */
+export function oneRequestBatchFields(
+  what: string,
+  each: string
+): Record<'enable_batching' | 'batch_size', InputField> {
+  return {
+    enable_batching: batchFields.enable_batching,
+    batch_size: {
+      ...batchFields.batch_size,
+      description: `Maximum ${what} per batch (up to ${MAX_BATCH_SIZE}). ${each}`
+    }
+  }
+}
+
+/**
+ * `perform` and `performBatch` of an action that builds one request body from each event (validating it, so a
+ * bad event sends nothing) and sends it: one event alone, or a batch with one result per event.
+ */
+export function sendingEachEvent<P, B, R>(
+  build: (payload: P) => B,
+  send: (client: RefersionClient, body: B) => Promise<R>
+): Pick<ActionDefinition<Settings, P>, 'perform' | 'performBatch'> {
+  return {
+    perform: async (request, { payload, settings }) => send(clientFor(request, settings), build(payload)),
+    performBatch: async (request, { payload, settings }) => {
+      const client = clientFor(request, settings)
+      return sendEachInBatch(payload, build, (body) => send(client, body))
+    }
+  }
 }

@@ -1,8 +1,13 @@
 import type { ActionDefinition } from '@segment/actions-core'
-import { batchFields } from '../lib/batch'
-import { clientFor } from '../lib/client'
 import { fallback } from '../lib/mapping'
-import { buildOrder, CURRENCY_DEFAULT, productsDefault, sendEachInBatch, sendOrder } from '../lib/orders'
+import {
+  buildOrder,
+  CURRENCY_DEFAULT,
+  productsDefault,
+  oneRequestBatchFields,
+  sendingEachEvent,
+  sendOrder
+} from '../lib/orders'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
 
@@ -115,19 +120,9 @@ const action: ActionDefinition<Settings, Payload> = {
         '(is_subscription) so Refersion can credit its renewals.',
       type: 'string'
     },
-    ...batchFields,
-    batch_size: {
-      ...batchFields.batch_size,
-      description: 'Maximum orders per batch (up to 100). Each order is still one request with its own result.'
-    }
+    ...oneRequestBatchFields('orders', 'Each order is still one request with its own result.')
   },
-  perform: async (request, { payload, settings }) => {
-    return sendOrder(clientFor(request, settings), buildOrder(payload))
-  },
-  performBatch: async (request, { payload, settings }) => {
-    const client = clientFor(request, settings)
-    return sendEachInBatch(payload, buildOrder, (body) => sendOrder(client, body))
-  }
+  ...sendingEachEvent(buildOrder, sendOrder)
 }
 
 export default action
