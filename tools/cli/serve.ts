@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { parseApiKey } from '../../src/lib/auth'
 import { baseUrl, DEFAULT_BASE_URL, DEFAULT_TRACKING_URL, trackingUrl } from '../../src/lib/client'
 import { startSandbox } from '../sandbox'
-import type { RunningSandbox } from '../sandbox'
+import type { RunningSandbox, SandboxOptions } from '../sandbox'
 import { loadDefinition } from './definition'
 import { SandboxFlags, sandboxOptionsFrom } from './sandbox-options'
 import { buildDevServer, describeApiKey } from './server'
@@ -198,47 +198,44 @@ class Supervisor {
   }
 }
 
-/** `./bin/run serve`: see the command's help and the README. */
-export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const port = parsePort(flags.port ?? env.PORT ?? '3000', flags.port !== undefined ? '--port' : '$PORT')
-  const apiKey = (flags.apiKey ?? env.REFERSION_API_KEY)?.trim() || undefined
-  if (apiKey) parseApiKey(apiKey) // a malformed default key fails now, with a message that never repeats it
-  const sandboxMode = useSandbox(flags, env)
-  const sandboxOptions = sandboxMode ? sandboxOptionsFrom(flags, env) : undefined
-  const sandboxPort = flags.sandboxPort === undefined ? 0 : parsePort(flags.sandboxPort, '--sandbox-port')
+/** Starts the sandbox and points both Refersion hosts at it, saying so. */
+async function startServeSandbox(options: SandboxOptions, port: number, env: NodeJS.ProcessEnv) {
+  const overridden = env.REFERSION_BASE_URL?.trim()
+  const sandbox = await startSandbox({ ...options, host: HOST, port })
+  // Both Refersion hosts point at the sandbox: the REST API (/v2) and the order-tracking webhook (its root).
+  process.env.REFERSION_BASE_URL = sandbox.apiBaseUrl
+  process.env.REFERSION_TRACKING_URL = sandbox.trackingUrl
+  log(`Refersion API: built-in sandbox, REFERSION_BASE_URL=${sandbox.apiBaseUrl} (--live to use the real API)`)
+  log(`Refersion order tracking: built-in sandbox, REFERSION_TRACKING_URL=${sandbox.trackingUrl}`)
+  if (overridden) log(`  (--sandbox overrides REFERSION_BASE_URL=${overridden})`)
+  log(`Refersion sandbox: ${sandbox.url}`)
+  log(`GET ${sandbox.url}/_sandbox/affiliates to see affiliates, ${sandbox.url}/_sandbox/conversions for orders`)
+  if (options.keys) log(`  sandbox accepts only the key pair ${options.keys.publicKey}.<redacted>`)
+  return sandbox
+}
 
-  let sandbox: RunningSandbox | undefined
-  if (sandboxOptions) {
-    const overridden = env.REFERSION_BASE_URL?.trim()
-    sandbox = await startSandbox({ ...sandboxOptions, host: HOST, port: sandboxPort })
-    // Both Refersion hosts point at the sandbox: the REST API (/v2) and the order-tracking webhook (its root).
-    process.env.REFERSION_BASE_URL = sandbox.apiBaseUrl
-    process.env.REFERSION_TRACKING_URL = sandbox.trackingUrl
-    log(`Refersion API: built-in sandbox, REFERSION_BASE_URL=${sandbox.apiBaseUrl} (--live to use the real API)`)
-    log(`Refersion order tracking: built-in sandbox, REFERSION_TRACKING_URL=${sandbox.trackingUrl}`)
-    if (overridden) log(`  (--sandbox overrides REFERSION_BASE_URL=${overridden})`)
-    log(`Refersion sandbox: ${sandbox.url}`)
-    log(`GET ${sandbox.url}/_sandbox/affiliates to see affiliates, ${sandbox.url}/_sandbox/conversions for orders`)
-    if (sandboxOptions.keys) log(`  sandbox accepts only the key pair ${sandboxOptions.keys.publicKey}.<redacted>`)
-  } else {
-    const url = baseUrl(process.env)
-    log(
-      url === DEFAULT_BASE_URL
-        ? `Refersion API: LIVE ${url} (real Refersion; requests change real affiliates)`
-        : `Refersion API: ${url} (from REFERSION_BASE_URL)`
-    )
-    const tracking = trackingUrl(process.env)
-    log(
-      tracking === DEFAULT_TRACKING_URL
-        ? `Refersion order tracking: LIVE ${tracking} (Track Order credits real affiliates)`
-        : `Refersion order tracking: ${tracking} (from REFERSION_TRACKING_URL)`
-    )
-  }
-  if (apiKey) log(`Default settings: apiKey ${describeApiKey(apiKey)} (used when a request sends no settings)`)
+/** Says which real (or overridden) Refersion hosts requests go to. */
+function logLiveHosts(): void {
+  const url = baseUrl(process.env)
+  log(
+    url === DEFAULT_BASE_URL
+      ? `Refersion API: LIVE ${url} (real Refersion; requests change real affiliates)`
+      : `Refersion API: ${url} (from REFERSION_BASE_URL)`
+  )
+  const tracking = trackingUrl(process.env)
+  log(
+    tracking === DEFAULT_TRACKING_URL
+      ? `Refersion order tracking: LIVE ${tracking} (Track Order credits real affiliates)`
+      : `Refersion order tracking: ${tracking} (from REFERSION_TRACKING_URL)`
+  )
+}
 
-  const config: WorkerConfig = { port, apiKey }
+type ExitAfter = (code: number, stop: () => Promise<void>) => Promise<void>
+
+/** Exits once `stop` (and the sandbox) are closed; a second signal, or a stop that hangs, exits at once. */
+function exitHandler(sandbox: RunningSandbox | undefined): ExitAfter {
   let stopping = false
-  const exitAfter = async (code: number, stop: () => Promise<void>) => {
+  return async (code, stop) => {
     if (stopping) {
       process.exit(code || 1) // a second Ctrl+C: leave now
     }
@@ -251,22 +248,25 @@ export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
       process.exit(code)
     }
   }
+}
 
-  if (flags.watch === false) {
-    let app: FastifyInstance
-    try {
-      app = await listen(config)
-    } catch (error) {
-      await sandbox?.close()
-      throw error
-    }
-    log(listeningLine(app))
-    const stop = () => exitAfter(0, () => app.close())
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-    return
+/** `--no-watch`: one server in this process. */
+async function serveOnce(config: WorkerConfig, sandbox: RunningSandbox | undefined, exitAfter: ExitAfter) {
+  let app: FastifyInstance
+  try {
+    app = await listen(config)
+  } catch (error) {
+    await sandbox?.close()
+    throw error
   }
+  log(listeningLine(app))
+  const stop = () => exitAfter(0, () => app.close())
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
 
+/** Watch mode: a supervised worker process, restarted on source changes, and the live-reload WebSocket. */
+function serveWatching(config: WorkerConfig, exitAfter: ExitAfter): void {
   let liveReload: LiveReload | undefined
   const stopAll = async () => {
     watcher.close()
@@ -293,6 +293,24 @@ export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
   const stop = () => void exitAfter(0, stopAll)
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+}
+
+/** `./bin/run serve`: see the command's help and the README. */
+export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const port = parsePort(flags.port ?? env.PORT ?? '3000', flags.port !== undefined ? '--port' : '$PORT')
+  const apiKey = (flags.apiKey ?? env.REFERSION_API_KEY)?.trim() || undefined
+  if (apiKey) parseApiKey(apiKey) // a malformed default key fails now, with a message that never repeats it
+  const sandboxOptions = useSandbox(flags, env) ? sandboxOptionsFrom(flags, env) : undefined
+  const sandboxPort = flags.sandboxPort === undefined ? 0 : parsePort(flags.sandboxPort, '--sandbox-port')
+
+  const sandbox = sandboxOptions ? await startServeSandbox(sandboxOptions, sandboxPort, env) : undefined
+  if (!sandbox) logLiveHosts()
+  if (apiKey) log(`Default settings: apiKey ${describeApiKey(apiKey)} (used when a request sends no settings)`)
+
+  const config: WorkerConfig = { port, apiKey }
+  const exitAfter = exitHandler(sandbox)
+  if (flags.watch === false) await serveOnce(config, sandbox, exitAfter)
+  else serveWatching(config, exitAfter)
 }
 
 /** Segment's live reload on the HTTP port + 1; serve runs on without it when that port is taken. */
