@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Payload } from '../createAffiliate/generated-types'
-import { affiliateCache, fingerprintOf } from './affiliate-cache'
+import { affiliateCache, affiliateCacheEnabled, fingerprintOf } from './affiliate-cache'
 import { parseApiKey } from './auth'
 import { AffiliateRecord, AffiliateStatus, baseUrl, DEFAULT_BASE_URL, RefersionClient, TriggerResult } from './client'
 import { toRefersionCountry } from './countries'
@@ -389,7 +389,8 @@ export async function upsertAffiliate(
   plan: AffiliatePlan,
   options: UpsertOptions = {}
 ): Promise<UpsertResult> {
-  const { account } = options
+  // REFERSION_CACHE=off (read here, on every event): no lookup, no digest, nothing remembered.
+  const account = options.account !== undefined && affiliateCacheEnabled() ? options.account : undefined
   const cached = account === undefined ? undefined : affiliateCache.get(account, plan.email)
   const fingerprint = account === undefined ? '' : planFingerprint(plan)
   if (plan.updateExisting === false) return keepExisting(client, plan, account, fingerprint, cached !== undefined)
