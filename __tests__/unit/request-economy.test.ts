@@ -8,7 +8,7 @@ import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import destination from '../../src'
 import { AFFILIATE_CACHE_MAX, affiliateCache } from '../../src/lib/affiliate-cache'
-import { EDIT_FIELDS, planAffiliate, planFingerprint } from '../../src/lib/affiliates'
+import { cacheAccountOf, EDIT_FIELDS, planAffiliate, planFingerprint } from '../../src/lib/affiliates'
 import { isRetryable, RefersionApiError } from '../../src/lib/errors'
 import {
   caught,
@@ -290,6 +290,29 @@ describe('request economy: cache keys and limits', () => {
   })
 })
 
+describe('request economy: the cache account', () => {
+  afterEach(() => {
+    delete process.env.REFERSION_BASE_URL
+  })
+
+  it('is the public key against Refersion; never the secret; none for a setting that does not parse', () => {
+    expect(cacheAccountOf(settings)).toBe(PUBLIC_KEY)
+    expect(cacheAccountOf({ apiKey: 'no-dot-here' })).toBeUndefined()
+    expect(cacheAccountOf(undefined)).toBeUndefined()
+  })
+
+  it('adds a digest of REFERSION_BASE_URL when it points elsewhere, so two sandboxes never share ids', () => {
+    process.env.REFERSION_BASE_URL = 'http://127.0.0.1:4010/v2'
+    const first = cacheAccountOf(settings)
+    process.env.REFERSION_BASE_URL = 'http://127.0.0.1:4011/v2'
+    const second = cacheAccountOf(settings)
+    expect(first).toMatch(new RegExp(`^${PUBLIC_KEY}@[0-9a-f]{12}$`))
+    expect(second).toMatch(new RegExp(`^${PUBLIC_KEY}@[0-9a-f]{12}$`))
+    expect(first).not.toBe(second)
+    expect(`${first}${second}`).not.toContain(SECRET_KEY)
+  })
+})
+
 describe('request economy: filling and dropping entries', () => {
   it('a cache miss always starts with /affiliate/new; an affiliate found and updated is remembered', async () => {
     const scope = fullPath({ first_name: 'Peter', last_name: 'Gibbons' })
@@ -464,6 +487,50 @@ describe('request economy: batches', () => {
       expect.objectContaining({ outcome: 'unchanged', cached: true }),
       expect.objectContaining({ outcome: 'unchanged', cached: true })
     ])
+  })
+})
+
+describe('request economy: overlapping events for one email (no batch to order them)', () => {
+  it('the older of two overlapping edits finishing last leaves no entry: the next repeat takes the full path', async () => {
+    await warm()
+    const edit = (phone: string) => ({
+      affiliates: [{ id: ID, first_name: 'Peter', last_name: 'Gibbons', phone }]
+    })
+    refersion()
+      .post(p('/affiliate/edit'), edit('1'))
+      .delay(80)
+      .reply(200, { ids_changed: [ID], ids_not_changed: [] })
+      .post(p('/affiliate/edit'), edit('2'))
+      .reply(200, { ids_changed: [ID], ids_not_changed: [] })
+    const first = perform(identify({ phone: '1' }))
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const second = perform(identify({ phone: '2' }))
+    await Promise.all([first, second])
+    // Which edit Refersion applied last is unknown: nothing is remembered.
+    expect(affiliateCache.get(PUBLIC_KEY, PETER_EMAIL)).toBeUndefined()
+  })
+
+  it('a delete by email while an identify is in flight: the identify does not remember', async () => {
+    await warm()
+    refersion()
+      .post(p('/affiliate/edit'))
+      .delay(80)
+      .reply(200, { ids_changed: [ID], ids_not_changed: [] })
+      .post(p('/affiliate/search'), { keyword: PETER_EMAIL, page: '1' })
+      .reply(200, searchResult([{ id: CODE, email: PETER_EMAIL }]))
+      .post(p('/affiliate/get'), { affiliate_code: CODE })
+      .reply(200, { id: ID })
+      .post(p('/affiliate/status_change'), { ids: [ID], status: 'DISABLED' })
+      .reply(200, { ids_changed: [ID], ids_not_changed: [] })
+    const identifying = perform(identify(PHONE))
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    await testDestination.testAction('deleteAffiliate', {
+      event: { type: 'delete', traits: { email: PETER_EMAIL } },
+      settings,
+      useDefaultMappings: true
+    })
+    await identifying
+    expect(affiliateCache.get(PUBLIC_KEY, PETER_EMAIL)).toBeUndefined()
   })
 })
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Payload } from '../createAffiliate/generated-types'
-import { affiliateCache, affiliateCacheEnabled, fingerprintOf } from './affiliate-cache'
+import { affiliateCache, affiliateCacheEnabled, CachedAffiliate, fingerprintOf } from './affiliate-cache'
 import { parseApiKey } from './auth'
 import { AffiliateRecord, AffiliateStatus, baseUrl, DEFAULT_BASE_URL, RefersionClient, TriggerResult } from './client'
 import { toRefersionCountry } from './countries'
@@ -391,18 +391,71 @@ export async function upsertAffiliate(
 ): Promise<UpsertResult> {
   // REFERSION_CACHE=off (read here, on every event): no lookup, no digest, nothing remembered.
   const account = options.account !== undefined && affiliateCacheEnabled() ? options.account : undefined
-  const cached = account === undefined ? undefined : affiliateCache.get(account, plan.email)
-  const fingerprint = account === undefined ? '' : planFingerprint(plan)
-  if (plan.updateExisting === false) return keepExisting(client, plan, account, fingerprint, cached !== undefined)
-  if (cached && account !== undefined) {
-    const result = await cachedUpdate(client, plan, account, cached, fingerprint)
-    if (result) return result
+  if (account === undefined) {
+    return plan.updateExisting === false ? keepExisting(client, plan, '', false, {}) : fullUpsert(client, plan)
   }
-  const result = await fullUpsert(client, plan)
-  if (account !== undefined && result.id !== undefined) {
-    affiliateCache.remember(account, plan.email, { id: result.id, code: result.code, fingerprint })
+  const cached = affiliateCache.get(account, plan.email)
+  const fingerprint = planFingerprint(plan)
+  const pending: Pending = {}
+  const finish = startTurn(account, plan.email)
+  let result: UpsertResult | undefined
+  try {
+    if (plan.updateExisting === false) {
+      result = await keepExisting(client, plan, fingerprint, cached !== undefined, pending)
+    } else {
+      if (cached) result = await cachedUpdate(client, plan, account, cached, fingerprint, pending)
+      if (!result) {
+        result = await fullUpsert(client, plan)
+        if (result.id !== undefined) pending.entry = { id: result.id, code: result.code, fingerprint }
+      }
+    }
+  } catch (error) {
+    // A failed request may still have been applied (a 5xx, a lost answer): nothing is remembered, and what was
+    // remembered before (maybe by an overlapping event) is dropped.
+    finish()
+    affiliateCache.forget(account, plan.email)
+    throw error
   }
+  // Only the latest of overlapping upserts for one email may remember what it sent: the order in which their
+  // requests were applied is unknown, so an older one that finishes last drops the entry instead.
+  if (!finish()) affiliateCache.forget(account, plan.email)
+  else if (pending.entry) affiliateCache.remember(account, plan.email, pending.entry)
   return result
+}
+
+/** What a successful upsert would have the cache remember. */
+interface Pending {
+  entry?: CachedAffiliate
+}
+
+/** Upserts in flight per cache key (account and lower-cased email); an entry lives only while one runs. */
+const inFlight = new Map<string, { started: number; running: number }>()
+
+const turnKey = (account: string, email: string) => `${account} ${email.trim().toLowerCase()}`
+
+/** Registers an upsert in flight; the returned function ends it and says whether no other upsert for the same
+ * email (or delete naming it) started in the meantime. */
+function startTurn(account: string, email: string): () => boolean {
+  const key = turnKey(account, email)
+  let entry = inFlight.get(key)
+  if (!entry) inFlight.set(key, (entry = { started: 0, running: 0 }))
+  const turn = entry
+  const ticket = ++turn.started
+  let ended = false
+  turn.running++
+  return () => {
+    if (!ended) {
+      ended = true
+      if (--turn.running === 0 && inFlight.get(key) === turn) inFlight.delete(key)
+    }
+    return turn.started === ticket
+  }
+}
+
+/** Upserts for this email in flight now will not remember what they sent (a delete started meanwhile). */
+function supersedeTurns(account: string, email: string): void {
+  const turn = inFlight.get(turnKey(account, email))
+  if (turn) turn.started++
 }
 
 /** The remembered path. Undefined when the event must take the full path (unknown id, or no code for a coupon). */
@@ -410,8 +463,9 @@ async function cachedUpdate(
   client: RefersionClient,
   plan: AffiliatePlan,
   account: string,
-  cached: { id: number; code?: string; fingerprint: string },
-  fingerprint: string
+  cached: CachedAffiliate,
+  fingerprint: string,
+  pending: Pending
 ): Promise<UpsertResult | undefined> {
   const base: UpsertResult = { outcome: 'unchanged', email: plan.email, id: cached.id, cached: true }
   if (cached.code !== undefined) base.code = cached.code
@@ -433,12 +487,13 @@ async function cachedUpdate(
       if (trigger.outcome === 'added') base.outcome = 'updated'
     }
   } catch (error) {
-    // A failed (or maybe applied: a 5xx) request never leaves an entry behind.
+    // Refersion does not know the id (or refused a value): drop the entry, and the full path decides. Any other
+    // failure fails the event (upsertAffiliate drops the entry).
+    if (!isUnknownIdAnswer(error) || base.outcome !== 'unchanged') throw error
     affiliateCache.forget(account, plan.email)
-    if (isUnknownIdAnswer(error) && base.outcome === 'unchanged') return undefined
-    throw error
+    return undefined
   }
-  affiliateCache.remember(account, plan.email, { id: cached.id, code: cached.code, fingerprint })
+  pending.entry = { id: cached.id, code: cached.code, fingerprint }
   return base
 }
 
@@ -446,18 +501,16 @@ async function cachedUpdate(
 async function keepExisting(
   client: RefersionClient,
   plan: AffiliatePlan,
-  account: string | undefined,
   fingerprint: string,
-  isCached: boolean
+  isCached: boolean,
+  pending: Pending
 ): Promise<UpsertResult> {
   const exists: UpsertResult = { outcome: 'exists', email: plan.email, note: EXISTS_NOTE }
   if (isCached) return Object.assign(exists, { cached: true as const })
   if (plan.create) {
     try {
       const created = await client.createAffiliate(plan.create)
-      if (account !== undefined && created.numericId !== undefined) {
-        affiliateCache.remember(account, plan.email, { id: created.numericId, code: created.code, fingerprint })
-      }
+      if (created.numericId !== undefined) pending.entry = { id: created.numericId, code: created.code, fingerprint }
       return { outcome: 'created', email: plan.email, id: created.numericId, code: created.code, link: created.link }
     } catch (error) {
       if (!isEmailTaken(error)) throw error
@@ -598,7 +651,10 @@ export function removalStatus(value: unknown): RemovalStatus {
 export function forgetRemoved(account: string | undefined, target: AffiliateTarget, id?: number): void {
   if (account === undefined) return
   const email = text(target.email)
-  if (email !== undefined) affiliateCache.forget(account, email)
+  if (email !== undefined) {
+    affiliateCache.forget(account, email)
+    supersedeTurns(account, email)
+  }
   if (id !== undefined) affiliateCache.forgetId(account, id)
 }
 

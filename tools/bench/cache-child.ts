@@ -9,7 +9,10 @@ const rssMb = () => {
   return process.memoryUsage().rss / 1024 / 1024
 }
 
+const heapMb = () => process.memoryUsage().heapUsed / 1024 / 1024
+
 const emptyRssMb = rssMb()
+const emptyHeapMb = heapMb()
 let peak = emptyRssMb
 for (let i = 0; i < AFFILIATE_CACHE_MAX; i++) {
   const email = `Person.${i}@bench.example`
@@ -27,5 +30,12 @@ for (let i = 0; i < AFFILIATE_CACHE_MAX; i++) {
   if (i % 1000 === 0) peak = Math.max(peak, process.memoryUsage().rss / 1024 / 1024)
 }
 const fullRssMb = rssMb()
-process.send?.({ entries: affiliateCache.size, emptyRssMb, fullRssMb, peakRssMb: Math.max(peak, fullRssMb) })
+const cacheHeapMb = heapMb() - emptyHeapMb
+process.send?.({
+  entries: affiliateCache.size,
+  emptyRssMb,
+  fullRssMb,
+  peakRssMb: Math.max(peak, fullRssMb),
+  cacheHeapMb
+})
 process.disconnect?.()

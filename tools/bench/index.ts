@@ -277,7 +277,13 @@ async function childSandbox(): Promise<{ apiBaseUrl: string; stop: () => void }>
 }
 
 /** The resident memory of a fresh process before and after filling the affiliate cache to its bound. */
-async function cacheMemory(): Promise<{ entries: number; emptyRssMb: number; fullRssMb: number; peakRssMb: number }> {
+async function cacheMemory(): Promise<{
+  entries: number
+  emptyRssMb: number
+  fullRssMb: number
+  peakRssMb: number
+  cacheHeapMb: number
+}> {
   const child = fork(path.join(__dirname, 'cache-child.ts'), [], {
     execArgv: ['--expose-gc', '--require', require.resolve('tsx/cjs')],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc']
@@ -429,6 +435,7 @@ export async function runBench(options: BenchOptions): Promise<Record<string, nu
     requests_per_repeat_uncached: round(find('repeat_nocache', 'batch').requestsPerEvent, 3),
     cache_full_rss_mb: round(memory.peakRssMb, 1),
     cache_empty_rss_mb: round(memory.emptyRssMb, 1),
+    cache_heap_mb: round(memory.cacheHeapMb, 1),
     cpu_overhead_ratio: round(cpu.ratio, 3),
     lost,
     duplicates
@@ -444,7 +451,8 @@ export async function runBench(options: BenchOptions): Promise<Record<string, nu
   )
   console.log(
     `Affiliate cache: a fresh process holds ${memory.entries} entries in ${memory.fullRssMb.toFixed(1)} MB RSS ` +
-      `(${memory.emptyRssMb.toFixed(1)} MB before filling it; peak ${memory.peakRssMb.toFixed(1)} MB)`
+      `(${memory.emptyRssMb.toFixed(1)} MB before filling it; peak ${memory.peakRssMb.toFixed(1)} MB; the entries ` +
+      `take ${memory.cacheHeapMb.toFixed(1)} MB of heap after garbage collection)`
   )
   console.log(
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`
