@@ -4,7 +4,7 @@ import addConversionTrigger from './addConversionTrigger'
 import cancelOrder from './cancelOrder'
 import createAffiliate from './createAffiliate'
 import deleteAffiliate from './deleteAffiliate'
-import { removeDeletedUser } from './lib/affiliates'
+import { cacheAccountOf, removeDeletedUser } from './lib/affiliates'
 import { parseApiKey } from './lib/auth'
 import { clientFor } from './lib/client'
 import trackOrder from './trackOrder'
@@ -82,7 +82,7 @@ const destination: DestinationDefinition<Settings> = {
   // Segment user-deletion requests: the runtime passes only { userId, anonymousId }. No affiliate found (or no
   // userId) is a success that changed nothing: `{ outcome: 'not_found', changed: false, … }`.
   onDelete: async (request, { settings, payload }) => {
-    return removeDeletedUser(clientFor(request, settings), payload?.userId)
+    return removeDeletedUser(clientFor(request, settings), payload?.userId, cacheAccountOf(settings))
   },
   actions: {
     createAffiliate,

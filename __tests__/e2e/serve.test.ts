@@ -51,7 +51,11 @@ beforeAll(async () => {
     SANDBOX_SECRET_KEY: SECRET,
     // POST /delete deletes by a userId that is not an email: only the unique_merchant_id reading finds it.
     SANDBOX_SEARCH_MERCHANT_ID: '1',
-    REFERSION_SERVE_WATCH: scratch
+    REFERSION_SERVE_WATCH: scratch,
+    // Each test resets the sandbox, whose ids then start again (Refersion never reuses an id), and some assert
+    // the uncached request sequence of a repeat: the served destination runs without its affiliate cache here.
+    // The cache against the sandbox is covered by __tests__/reliability/faults.test.ts.
+    REFERSION_CACHE: 'off'
   })
   post = poster(served.url, transcript)
 })

@@ -10,6 +10,7 @@ import path from 'node:path'
 import type { JSONObject } from '@segment/actions-core'
 import { startSandbox } from '../../tools/sandbox'
 import type { RunningSandbox, SandboxFaults } from '../../tools/sandbox'
+import { affiliateCache } from '../../src/lib/affiliate-cache'
 import { isRetryable, RefersionRetryableError } from '../../src/lib/errors'
 import {
   addCounts,
@@ -115,6 +116,10 @@ beforeAll(async () => {
   sandbox = await startSandbox({ seed: SEED, ...FAULTS, searchMerchantId: true })
 })
 useSandboxEnv(() => sandbox, TIMEOUT_MS)
+// These runs keep the affiliate cache on (a cache must never cause a wrong final state: verifyState checks it).
+// Each test resets the sandbox, whose ids then start again — Refersion never reuses an id — so the process's
+// cache is emptied with it.
+beforeEach(() => affiliateCache.clear())
 
 afterAll(() => {
   figures.leaked = sink.leaks(SECRET_KEY).length

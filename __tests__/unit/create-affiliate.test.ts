@@ -26,6 +26,10 @@ const testDestination = createTestIntegration(destination)
 
 useOfflineNock()
 
+// These tests assert the uncached request sequences (new → 422 → search → get → edit) for one email over and over:
+// the affiliate cache is off here; __tests__/unit/request-economy.test.ts covers it.
+process.env.REFERSION_CACHE = 'off'
+
 type Event = Partial<SegmentEvent>
 
 const createOne = (event: Event, mapping: JSONObject = {}) => {

@@ -65,6 +65,10 @@ export interface Payload {
    */
   uniqueMerchantId?: string
   /**
+   * On (default): a repeated identify for an email that already has an affiliate updates its profile and adds a mapped coupon. Off: only new affiliates are created; a repeated identify stops at Refersion's "email taken" answer (one request) and succeeds without changing the existing affiliate, and an identify without a name changes nothing either. Turn it off if you only want Segment to create affiliates, so that Segment traits never overwrite what affiliates edit in their Refersion portal, and to spend fewer of the requests your Refersion account may make.
+   */
+  updateExisting?: boolean
+  /**
    * Send events in batches: each event still gets its own result, and requests run concurrently. Recommended.
    */
   enable_batching?: boolean

@@ -1,5 +1,5 @@
 import type { ActionDefinition } from '@segment/actions-core'
-import { planAffiliate, upsertAffiliate } from '../lib/affiliates'
+import { cacheAccountOf, planAffiliate, upsertAffiliate } from '../lib/affiliates'
 import { batchFields, createAffiliatesInBatch } from '../lib/batch'
 import { clientFor } from '../lib/client'
 import { EMAIL_DEFAULT, fallback } from '../lib/mapping'
@@ -11,7 +11,9 @@ const action: ActionDefinition<Settings, Payload> = {
   description:
     'Creates a Refersion affiliate from an identify call. A repeated identify for an email that already has an ' +
     'affiliate updates that affiliate instead of failing or creating a duplicate; an identify without a name (Segment ' +
-    'sends only the traits that changed) only updates an existing affiliate.',
+    'sends only the traits that changed) only updates an existing affiliate. Affiliates this process has just ' +
+    'created or updated are remembered for up to 15 minutes, so an unchanged repeat sends nothing and a changed one ' +
+    'a single edit.',
   defaultSubscription: 'type = "identify"',
   fields: {
     email: {
@@ -129,14 +131,26 @@ const action: ActionDefinition<Settings, Payload> = {
       type: 'string',
       default: { '@path': '$.userId' }
     },
+    updateExisting: {
+      label: 'Update Existing Affiliates',
+      description:
+        'On (default): a repeated identify for an email that already has an affiliate updates its profile and adds ' +
+        'a mapped coupon. Off: only new affiliates are created; a repeated identify stops at Refersion\'s "email ' +
+        'taken" answer (one request) and succeeds without changing the existing affiliate, and an identify without a ' +
+        'name changes nothing either. Turn it off if you only want Segment to create affiliates, so that Segment ' +
+        'traits never overwrite what affiliates edit in their Refersion portal, and to spend fewer of the requests ' +
+        'your Refersion account may make.',
+      type: 'boolean',
+      default: true
+    },
     ...batchFields
   },
   perform: async (request, { payload, settings }) => {
     const plan = planAffiliate(payload)
-    return upsertAffiliate(clientFor(request, settings), plan)
+    return upsertAffiliate(clientFor(request, settings), plan, { account: cacheAccountOf(settings) })
   },
   performBatch: async (request, { payload, settings }) => {
-    return createAffiliatesInBatch(clientFor(request, settings), payload)
+    return createAffiliatesInBatch(clientFor(request, settings), payload, { account: cacheAccountOf(settings) })
   }
 }
 

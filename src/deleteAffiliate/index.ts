@@ -1,5 +1,5 @@
 import type { ActionDefinition } from '@segment/actions-core'
-import { removalStatus, removeAffiliate } from '../lib/affiliates'
+import { cacheAccountOf, removalStatus, removeAffiliate } from '../lib/affiliates'
 import { batchFields, removeAffiliatesInBatch } from '../lib/batch'
 import { clientFor } from '../lib/client'
 import { EMAIL_DEFAULT } from '../lib/mapping'
@@ -46,10 +46,10 @@ const action: ActionDefinition<Settings, Payload> = {
   },
   perform: async (request, { payload, settings }) => {
     const status = removalStatus(payload.status)
-    return removeAffiliate(clientFor(request, settings), payload, status)
+    return removeAffiliate(clientFor(request, settings), payload, status, cacheAccountOf(settings))
   },
   performBatch: async (request, { payload, settings }) => {
-    return removeAffiliatesInBatch(clientFor(request, settings), payload)
+    return removeAffiliatesInBatch(clientFor(request, settings), payload, cacheAccountOf(settings))
   }
 }
 

@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto'
 import type { Payload } from '../createAffiliate/generated-types'
-import { AffiliateRecord, AffiliateStatus, RefersionClient, TriggerResult } from './client'
+import { affiliateCache, affiliateCacheEnabled, CachedAffiliate, fingerprintOf } from './affiliate-cache'
+import { parseApiKey } from './auth'
+import { AffiliateRecord, AffiliateStatus, baseUrl, DEFAULT_BASE_URL, RefersionClient, TriggerResult } from './client'
 import { toRefersionCountry } from './countries'
 import {
   AffiliateNotFoundError,
@@ -8,7 +11,7 @@ import {
   RefersionApiError,
   RefersionRetryableError
 } from './errors'
-import { sameEmail, text } from './normalise'
+import { numericId, sameEmail, text } from './normalise'
 import { generatePassword, passwordPolicyViolation } from './password'
 
 /** What the createAffiliate mapping produces: the action's generated Payload (`address` also admits `postal_code`). */
@@ -237,6 +240,9 @@ export interface AffiliatePlan {
   edit: EditFields
   /** A coupon to add as a COUPON conversion trigger when the affiliate already exists. */
   coupon?: string
+  /** False ("Update Existing Affiliates" off): an affiliate that already exists is never changed (no edit, no
+   * trigger). Absent or true: it is updated. */
+  updateExisting?: boolean
 }
 
 /**
@@ -251,14 +257,21 @@ export function planAffiliate(input: AffiliateInput): AffiliatePlan {
   const profile = profileOf(input)
   const coupon = text(input.conversionTriggerCoupon)
   const { first, last } = namesOf(input)
+  const updateExisting = input.updateExisting !== false
   if (first && last) {
     const create = newBody(input, email, first, last, password ?? generatePassword(), status, profile)
-    return { email, create, edit: editableFields(create), coupon }
+    return { email, create, edit: editableFields(create), coupon, updateExisting }
   }
   const partial: Record<string, string | undefined> = profile
   partial.first_name = first
   partial.last_name = last
-  return { email, cannotCreate: missingNamesError(input, first, last), edit: editableFields(partial), coupon }
+  return {
+    email,
+    cannotCreate: missingNamesError(input, first, last),
+    edit: editableFields(partial),
+    coupon,
+    updateExisting
+  }
 }
 
 /** True when the record visibly holds every value we would send, so an edit would change nothing. Offer IDs are
@@ -281,12 +294,18 @@ export function isEmailTaken(error: unknown): boolean {
   )
 }
 
-export type UpsertOutcome = 'created' | 'updated' | 'unchanged'
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged' | 'exists'
 
 export interface UpsertResult {
   /** `created`: a new affiliate; `updated`: an existing one was edited and/or given the coupon trigger;
-   * `unchanged`: it existed and nothing needed sending (or only a trigger it already had). */
+   * `unchanged`: it existed and nothing needed sending (or only a trigger it already had); `exists`: it existed
+   * and "Update Existing Affiliates" is off, so it was left as it is. */
   outcome: UpsertOutcome
+  /** True when this process's memory of the affiliate decided the path: nothing sent (the profile equals the one
+   * last sent successfully), or the edit went straight to the remembered id. */
+  cached?: true
+  /** For `exists`: why nothing was changed. */
+  note?: string
   email: string
   id?: number
   code?: string
@@ -311,14 +330,210 @@ async function affiliateCodeOf(client: RefersionClient, record: AffiliateRecord,
   )
 }
 
+/** Where the cache keeps an account's affiliates: the public key (never the secret), and when REFERSION_BASE_URL
+ * points away from Refersion (sandbox, tests) a digest of that URL too, so two sandboxes never share ids. */
+export function cacheAccountOf(settings: { apiKey?: unknown } | undefined): string | undefined {
+  let publicKey: string
+  try {
+    publicKey = parseApiKey(settings?.apiKey).publicKey
+  } catch {
+    return undefined // the request path reports the bad setting
+  }
+  const base = baseUrl()
+  if (base === DEFAULT_BASE_URL) return publicKey
+  return `${publicKey}@${createHash('sha256').update(base).digest('hex').slice(0, 12)}`
+}
+
+/** Options of one upsert. */
+export interface UpsertOptions {
+  /** `cacheAccountOf(settings)`: the cache is used only when given. */
+  account?: string
+}
+
+/** What the cache compares: everything the changed path would send (edit fields and coupon), never a password. */
+export function planFingerprint(plan: Pick<AffiliatePlan, 'edit' | 'coupon'>): string {
+  return fingerprintOf({ edit: plan.edit, coupon: plan.coupon })
+}
+
+/** True for Refersion's answers to an edit of an id it does not know: the id in `ids_not_changed` (what it answers
+ * for an id it cannot change — unknown, or a value it refused: either way the full path decides), or a 422 that
+ * says the affiliate is not found / the id is invalid. */
+export function isUnknownIdAnswer(error: unknown): boolean {
+  if (!(error instanceof RefersionApiError)) return false
+  if (error.refersionStatus === 200) return /ids_not_changed/.test(error.message)
+  return (
+    error.refersionStatus === 422 &&
+    error.messages.some((m) => /not found|does not exist|no (such )?affiliate|(selected|invalid).*\bid\b/i.test(m))
+  )
+}
+
+const EXISTS_NOTE =
+  'An affiliate with this email already exists and "Update Existing Affiliates" is off: it was left unchanged.'
+
 /**
  * Creates the affiliate (one request) when the identify can. When Refersion answers that the email is taken — a
  * repeated identify, or a retry of a create whose answer was lost — or when the identify has no usable name (a
  * partial identify: looked up first, never created), finds that exact affiliate and updates it: search (exact,
  * case-insensitive email), get (only when needed for the numeric id), edit (only the documented edit fields, and
  * only when something is to be sent), then the coupon as a COUPON conversion trigger.
+ *
+ * With `options.account`, the process's affiliate cache saves requests on repeats (see SPEC "Request economy"):
+ * a remembered affiliate whose profile equals the one last sent costs nothing; a changed one goes straight to
+ * `/affiliate/edit` by the remembered id (plus the trigger for a coupon). An edit Refersion answers as for an
+ * unknown id drops the entry and the event takes the full path; any other failure drops the entry and fails.
+ * Only a fully successful event fills the cache. With `updateExisting` false an existing affiliate is never
+ * changed: a remembered one costs nothing, else the event ends at "email taken" (or, without a name, at the lookup).
  */
-export async function upsertAffiliate(client: RefersionClient, plan: AffiliatePlan): Promise<UpsertResult> {
+export async function upsertAffiliate(
+  client: RefersionClient,
+  plan: AffiliatePlan,
+  options: UpsertOptions = {}
+): Promise<UpsertResult> {
+  // REFERSION_CACHE=off (read here, on every event): no lookup, no digest, nothing remembered.
+  const account = options.account !== undefined && affiliateCacheEnabled() ? options.account : undefined
+  if (account === undefined) {
+    return plan.updateExisting === false ? keepExisting(client, plan, '', false, {}) : fullUpsert(client, plan)
+  }
+  const cached = affiliateCache.get(account, plan.email)
+  const fingerprint = planFingerprint(plan)
+  const pending: Pending = {}
+  const finish = startTurn(account, plan.email)
+  let result: UpsertResult | undefined
+  try {
+    if (plan.updateExisting === false) {
+      result = await keepExisting(client, plan, fingerprint, cached !== undefined, pending)
+    } else {
+      if (cached) result = await cachedUpdate(client, plan, account, cached, fingerprint, pending)
+      if (!result) {
+        result = await fullUpsert(client, plan)
+        if (result.id !== undefined) pending.entry = { id: result.id, code: result.code, fingerprint }
+      }
+    }
+  } catch (error) {
+    // A failed request may still have been applied (a 5xx, a lost answer): nothing is remembered, and what was
+    // remembered before (maybe by an overlapping event) is dropped.
+    finish()
+    affiliateCache.forget(account, plan.email)
+    throw error
+  }
+  // Only the latest of overlapping upserts for one email may remember what it sent: the order in which their
+  // requests were applied is unknown, so an older one that finishes last drops the entry instead.
+  if (!finish()) affiliateCache.forget(account, plan.email)
+  else if (pending.entry) affiliateCache.remember(account, plan.email, pending.entry)
+  return result
+}
+
+/** What a successful upsert would have the cache remember. */
+interface Pending {
+  entry?: CachedAffiliate
+}
+
+/** Upserts in flight per cache key (account and lower-cased email); an entry lives only while one runs. */
+const inFlight = new Map<string, { started: number; running: number }>()
+
+const turnKey = (account: string, email: string) => `${account} ${email.trim().toLowerCase()}`
+
+/** Registers an upsert in flight; the returned function ends it and says whether no other upsert for the same
+ * email (or delete naming it) started in the meantime. */
+function startTurn(account: string, email: string): () => boolean {
+  const key = turnKey(account, email)
+  let entry = inFlight.get(key)
+  if (!entry) inFlight.set(key, (entry = { started: 0, running: 0 }))
+  const turn = entry
+  const ticket = ++turn.started
+  let ended = false
+  turn.running++
+  return () => {
+    if (!ended) {
+      ended = true
+      if (--turn.running === 0 && inFlight.get(key) === turn) inFlight.delete(key)
+    }
+    return turn.started === ticket
+  }
+}
+
+/** Upserts for this email in flight now will not remember what they sent (a delete started meanwhile). */
+function supersedeTurns(account: string, email: string): void {
+  const turn = inFlight.get(turnKey(account, email))
+  if (turn) turn.started++
+}
+
+/** The remembered path. Undefined when the event must take the full path (unknown id, or no code for a coupon). */
+async function cachedUpdate(
+  client: RefersionClient,
+  plan: AffiliatePlan,
+  account: string,
+  cached: CachedAffiliate,
+  fingerprint: string,
+  pending: Pending
+): Promise<UpsertResult | undefined> {
+  const base: UpsertResult = { outcome: 'unchanged', email: plan.email, id: cached.id, cached: true }
+  if (cached.code !== undefined) base.code = cached.code
+  if (cached.fingerprint === fingerprint) return base
+  const keys = Object.keys(plan.edit)
+  if (plan.coupon && cached.code === undefined) {
+    affiliateCache.forget(account, plan.email)
+    return undefined
+  }
+  try {
+    if (keys.length > 0) {
+      await client.editAffiliate(cached.id, plan.edit)
+      base.outcome = 'updated'
+      base.edited = keys
+    }
+    if (plan.coupon && cached.code !== undefined) {
+      const trigger = await client.addTrigger(cached.code, 'COUPON', plan.coupon)
+      base.coupon = trigger.outcome
+      if (trigger.outcome === 'added') base.outcome = 'updated'
+    }
+  } catch (error) {
+    // Refersion does not know the id (or refused a value): drop the entry, and the full path decides. Any other
+    // failure fails the event (upsertAffiliate drops the entry).
+    if (!isUnknownIdAnswer(error) || base.outcome !== 'unchanged') throw error
+    affiliateCache.forget(account, plan.email)
+    return undefined
+  }
+  pending.entry = { id: cached.id, code: cached.code, fingerprint }
+  return base
+}
+
+/** "Update Existing Affiliates" off: create when the identify can, never change an affiliate that exists. */
+async function keepExisting(
+  client: RefersionClient,
+  plan: AffiliatePlan,
+  fingerprint: string,
+  isCached: boolean,
+  pending: Pending
+): Promise<UpsertResult> {
+  const exists: UpsertResult = { outcome: 'exists', email: plan.email, note: EXISTS_NOTE }
+  if (isCached) return Object.assign(exists, { cached: true as const })
+  if (plan.create) {
+    try {
+      const created = await client.createAffiliate(plan.create)
+      if (created.numericId !== undefined) pending.entry = { id: created.numericId, code: created.code, fingerprint }
+      return { outcome: 'created', email: plan.email, id: created.numericId, code: created.code, link: created.link }
+    } catch (error) {
+      if (!isEmailTaken(error)) throw error
+      return exists
+    }
+  }
+  // Without a name the identify cannot create: it succeeds (changing nothing) only for an affiliate that exists.
+  const record = await client.findAffiliate(plan.email, (r) => sameEmail(r.email, plan.email))
+  if (!record) throw nothingCreatedError(plan)
+  return exists
+}
+
+function nothingCreatedError(plan: AffiliatePlan): FieldValidationError {
+  const cannotCreate = plan.cannotCreate ?? missingNamesError({})
+  return new FieldValidationError(
+    `${cannotCreate.message} No affiliate has the email ${plan.email} yet, and an identify without a name can only ` +
+      'update an existing affiliate, so nothing was created.',
+    cannotCreate.fields
+  )
+}
+
+/** The uncached path: create, else find by exact email and update. */
+async function fullUpsert(client: RefersionClient, plan: AffiliatePlan): Promise<UpsertResult> {
   const { email, create, cannotCreate } = plan
   if (create) {
     try {
@@ -330,13 +545,7 @@ export async function upsertAffiliate(client: RefersionClient, plan: AffiliatePl
   }
   const record = await client.findAffiliate(email, (r) => sameEmail(r.email, email))
   if (!record) {
-    if (!create && cannotCreate) {
-      throw new FieldValidationError(
-        `${cannotCreate.message} No affiliate has the email ${email} yet, and an identify without a name can only ` +
-          'update an existing affiliate, so nothing was created.',
-        cannotCreate.fields
-      )
-    }
+    if (!create && cannotCreate) throw nothingCreatedError(plan)
     // Refersion says the email is taken but search does not show it yet (its index can lag behind).
     throw new RefersionRetryableError(
       `Refersion reports the email ${email} as taken, but its search finds no affiliate with exactly that email yet`,
@@ -370,6 +579,10 @@ async function updateFound(
     result.code = code
     result.coupon = trigger.outcome
     if (trigger.outcome === 'added') result.outcome = 'updated'
+  }
+  // A numeric id the search already gave is reported (and remembered) without spending a request on it.
+  if (result.id === undefined && typeof record.id === 'number' && numericId(record.id) !== undefined) {
+    result.id = record.id
   }
   return result
 }
@@ -433,9 +646,28 @@ export function removalStatus(value: unknown): RemovalStatus {
   return status
 }
 
+/** Drops what the cache holds about a removed affiliate (by email when the event names one, by id once resolved),
+ * whether or not the removal then succeeds: a later identify takes the full path. */
+export function forgetRemoved(account: string | undefined, target: AffiliateTarget, id?: number): void {
+  if (account === undefined) return
+  const email = text(target.email)
+  if (email !== undefined) {
+    affiliateCache.forget(account, email)
+    supersedeTurns(account, email)
+  }
+  if (id !== undefined) affiliateCache.forgetId(account, id)
+}
+
 /** Disables (or denies) one affiliate; an id Refersion reports in `ids_not_changed` is a failure. */
-export async function removeAffiliate(client: RefersionClient, target: AffiliateTarget, status: RemovalStatus) {
+export async function removeAffiliate(
+  client: RefersionClient,
+  target: AffiliateTarget,
+  status: RemovalStatus,
+  account?: string
+) {
+  forgetRemoved(account, target)
   const id = await resolveAffiliateId(client, target)
+  forgetRemoved(account, target, id)
   const result = await client.changeStatus([id], status)
   if (result.notChanged.includes(id)) throw notChangedError(`change affiliate ${id} to ${status}`)
   return { id, status }
@@ -451,13 +683,17 @@ export type DeletionRequestResult =
  * returns it) or email equals the userId. A deletion asks that nothing of the user remain, and most users were never
  * affiliates, so "no such affiliate" (or no userId at all) is a success that changed nothing, said so in the result.
  */
-export async function removeDeletedUser(client: RefersionClient, userIdValue: unknown): Promise<DeletionRequestResult> {
+export async function removeDeletedUser(
+  client: RefersionClient,
+  userIdValue: unknown,
+  account?: string
+): Promise<DeletionRequestResult> {
   const userId = text(userIdValue)
   if (!userId) {
     return { outcome: 'not_found', changed: false, reason: 'The deletion request has no userId: nothing to remove.' }
   }
   try {
-    const { id } = await removeAffiliate(client, { userId }, 'DISABLED')
+    const { id } = await removeAffiliate(client, { userId }, 'DISABLED', account)
     return { outcome: 'disabled', changed: true, userId, id, status: 'DISABLED' }
   } catch (error) {
     if (!(error instanceof AffiliateNotFoundError)) throw error

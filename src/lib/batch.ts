@@ -10,11 +10,13 @@ import {
   AffiliateInput,
   AffiliatePlan,
   AffiliateTarget,
+  forgetRemoved,
   planAffiliate,
   removalStatus,
   RemovalStatus,
   resolveAffiliateId,
-  upsertAffiliate
+  upsertAffiliate,
+  UpsertOptions
 } from './affiliates'
 import { MAX_IDS_PER_CALL, RefersionClient } from './client'
 import { isRetryable, notChangedError, RefersionApiError, RefersionRetryableError, statusOf } from './errors'
@@ -150,7 +152,8 @@ function shown(plan: AffiliatePlan): JSONLikeObject {
  */
 export async function createAffiliatesInBatch(
   client: RefersionClient,
-  payloads: readonly AffiliateInput[]
+  payloads: readonly AffiliateInput[],
+  options: UpsertOptions = {}
 ): Promise<MultiStatusResponse> {
   const response = new MultiStatusResponse()
   const groups = new Map<string, { index: number; plan: AffiliatePlan }[]>()
@@ -170,7 +173,7 @@ export async function createAffiliatesInBatch(
     const results: Outcome<unknown>[] = []
     for (const { plan } of chain) {
       try {
-        results.push({ ok: true, value: await upsertAffiliate(client, plan) })
+        results.push({ ok: true, value: await upsertAffiliate(client, plan, options) })
       } catch (error) {
         report(error)
         results.push({ ok: false, error })
@@ -210,7 +213,8 @@ interface DeleteInput extends AffiliateTarget {
  */
 export async function removeAffiliatesInBatch(
   client: RefersionClient,
-  payloads: readonly DeleteInput[]
+  payloads: readonly DeleteInput[],
+  account?: string
 ): Promise<MultiStatusResponse> {
   const response = new MultiStatusResponse()
   const resolved: { index: number; id: number; status: RemovalStatus }[] = []
@@ -218,6 +222,7 @@ export async function removeAffiliatesInBatch(
   payloads.forEach((payload, index) => {
     try {
       pending.push({ index, status: removalStatus(payload.status), target: payload })
+      forgetRemoved(account, payload)
     } catch (error) {
       setError(response, index, error)
     }
@@ -225,8 +230,10 @@ export async function removeAffiliatesInBatch(
   const lookups = await runBounded(pending, (item) => resolveAffiliateId(client, item.target))
   pending.forEach((item, k) => {
     const lookup = lookups[k]
-    if (lookup.ok) resolved.push({ index: item.index, id: lookup.value, status: item.status })
-    else setError(response, item.index, lookup.error)
+    if (lookup.ok) {
+      resolved.push({ index: item.index, id: lookup.value, status: item.status })
+      forgetRemoved(account, item.target, lookup.value)
+    } else setError(response, item.index, lookup.error)
   })
 
   const chunks: { status: RemovalStatus; ids: number[] }[] = []

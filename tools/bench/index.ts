@@ -95,6 +95,8 @@ export interface Workload {
   action: string
   /** Event `i` of the run whose people are prefixed `prefix`. */
   event: (prefix: string, i: number) => SegmentEvent
+  /** Environment variables set while the workload runs (e.g. REFERSION_CACHE=off). */
+  env?: Record<string, string>
 }
 
 /** The phone every repeat sets, so that the integrity check can tell a repeat was applied. */
@@ -102,8 +104,18 @@ const REPEAT_PHONE = '+1 415 555 0100'
 
 export const WORKLOADS: Workload[] = [
   { name: 'create', action: 'createAffiliate', event: (prefix, i) => identify(prefix, i) },
-  // Repeated identifies carry one changed trait, so each costs the full find-and-update path.
+  // Repeated identifies carry one changed trait. The create run has just remembered every person (the affiliate
+  // cache's steady state), so each is one /affiliate/edit by the remembered id.
   { name: 'repeat', action: 'createAffiliate', event: (prefix, i) => identify(prefix, i, REPEAT_PHONE) },
+  // The same identify again: nothing changed since the last successful send, so nothing is sent.
+  { name: 'repeat_same', action: 'createAffiliate', event: (prefix, i) => identify(prefix, i, REPEAT_PHONE) },
+  // With the cache off, for reference: the stateless path (new → 422 → search → get → edit).
+  {
+    name: 'repeat_nocache',
+    action: 'createAffiliate',
+    event: (prefix, i) => identify(prefix, i, REPEAT_PHONE),
+    env: { REFERSION_CACHE: 'off' }
+  },
   { name: 'delete', action: 'deleteAffiliate', event: (prefix, i) => deletion(prefix, i) }
 ]
 
@@ -126,6 +138,8 @@ async function runWorkload(runner: Runner, workload: Workload, mode: Row['mode']
   const events = Array.from({ length: options.events }, (_, i) => workload.event(RUN_PREFIX[mode], i))
   const before = sandbox.stats().total
   let failed = 0
+  const savedEnv = Object.keys(workload.env ?? {}).map((key) => [key, process.env[key]] as const)
+  Object.assign(process.env, workload.env)
   const result = await measured(async () => {
     if (mode === 'sequential') {
       for (const event of events) {
@@ -145,6 +159,11 @@ async function runWorkload(runner: Runner, workload: Workload, mode: Row['mode']
         auth: undefined
       })
       failed += statuses.filter((s) => !s || s.status < 200 || s.status >= 300).length
+    }
+  }).finally(() => {
+    for (const [key, value] of savedEnv) {
+      if (value === undefined) delete process.env[key]
+      else process.env[key] = value
     }
   })
   const requests = sandbox.stats().total - before
@@ -255,6 +274,24 @@ async function childSandbox(): Promise<{ apiBaseUrl: string; stop: () => void }>
     child.once('exit', (code) => reject(new Error(`sandbox child exited (${code})`)))
   })
   return { apiBaseUrl, stop: () => child.kill() }
+}
+
+/** The resident memory of a fresh process before and after filling the affiliate cache to its bound. */
+async function cacheMemory(): Promise<{
+  entries: number
+  emptyRssMb: number
+  fullRssMb: number
+  peakRssMb: number
+  cacheHeapMb: number
+}> {
+  const child = fork(path.join(__dirname, 'cache-child.ts'), [], {
+    execArgv: ['--expose-gc', '--require', require.resolve('tsx/cjs')],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc']
+  })
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) => resolve(message as Awaited<ReturnType<typeof cacheMemory>>))
+    child.once('exit', (code) => reject(new Error(`cache child exited (${code})`)))
+  })
 }
 
 async function cpuComparison(definition: DestinationDefinition<unknown>, options: BenchOptions) {
@@ -383,6 +420,7 @@ export function benchCommand(): Command {
 export async function runBench(options: BenchOptions): Promise<Record<string, number>> {
   const { rows, lost, duplicates, definition } = await benchmark(options)
   const cpu = await cpuComparison(definition, options)
+  const memory = await cacheMemory()
   const find = (workload: string, mode: Row['mode']) => rows.find((r) => r.workload === workload && r.mode === mode)!
   const speedup = (workload: string) => find(workload, 'sequential').ms / find(workload, 'batch').ms
   const round = (n: number, digits = 2) => Number(n.toFixed(digits))
@@ -393,6 +431,11 @@ export async function runBench(options: BenchOptions): Promise<Record<string, nu
     requests_per_new: round(find('create', 'batch').requestsPerEvent, 3),
     requests_per_repeat: round(find('repeat', 'batch').requestsPerEvent, 3),
     requests_per_delete: round(find('delete', 'batch').requestsPerEvent, 3),
+    requests_per_repeat_identical: round(find('repeat_same', 'batch').requestsPerEvent, 3),
+    requests_per_repeat_uncached: round(find('repeat_nocache', 'batch').requestsPerEvent, 3),
+    cache_full_rss_mb: round(memory.peakRssMb, 1),
+    cache_empty_rss_mb: round(memory.emptyRssMb, 1),
+    cache_heap_mb: round(memory.cacheHeapMb, 1),
     cpu_overhead_ratio: round(cpu.ratio, 3),
     lost,
     duplicates
@@ -405,6 +448,11 @@ export async function runBench(options: BenchOptions): Promise<Record<string, nu
       `${cpu.minimalMsPerEvent.toFixed(3)} ms/event: ratio ${cpu.ratio.toFixed(3)} over ${options.cpuRounds} alternating rounds ` +
       `(per round ${cpu.roundRange[0].toFixed(2)}–${cpu.roundRange[1].toFixed(2)}; sandbox in a child process, not counted` +
       `${cpu.gc ? '; heap collected before each round' : '; run with --expose-gc for steadier figures'})`
+  )
+  console.log(
+    `Affiliate cache: a fresh process holds ${memory.entries} entries in ${memory.fullRssMb.toFixed(1)} MB RSS ` +
+      `(${memory.emptyRssMb.toFixed(1)} MB before filling it; peak ${memory.peakRssMb.toFixed(1)} MB; the entries ` +
+      `take ${memory.cacheHeapMb.toFixed(1)} MB of heap after garbage collection)`
   )
   console.log(
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`
