@@ -110,8 +110,22 @@ export async function runWorker(): Promise<void> {
     return
   }
   log(listeningLine(app))
+  // The sandbox (in the supervisor) was reset: the affiliates and ids this worker's destination remembers are gone.
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type === CLEAR_CACHE) clearDestinationCache()
+  })
   const address = app.server.address()
   send({ type: 'listening', port: address && typeof address === 'object' ? address.port : 0, pid: process.pid })
+}
+
+/** Message from the supervisor to its worker after a sandbox reset. */
+const CLEAR_CACHE = 'clear-cache'
+
+/** Empties the destination's affiliate cache in this process (loaded on demand: the supervisor never loads src/). */
+function clearDestinationCache(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { affiliateCache } = require('../../src/lib/affiliate-cache') as typeof import('../../src/lib/affiliate-cache')
+  affiliateCache.clear()
 }
 
 /**
@@ -137,6 +151,11 @@ class Supervisor {
       onReloaded?: () => void
     }
   ) {}
+
+  /** Tells the running worker to empty its affiliate cache (the sandbox it talks to was reset). */
+  clearCaches(): void {
+    if (this.child?.connected) this.child.send({ type: CLEAR_CACHE })
+  }
 
   /** Forks a worker; resolves once it listens or exits. */
   start(): Promise<void> {
@@ -263,10 +282,11 @@ async function serveOnce(config: WorkerConfig, sandbox: RunningSandbox | undefin
   const stop = () => exitAfter(0, () => app.close())
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+  return clearDestinationCache
 }
 
 /** Watch mode: a supervised worker process, restarted on source changes, and the live-reload WebSocket. */
-function serveWatching(config: WorkerConfig, exitAfter: ExitAfter): void {
+function serveWatching(config: WorkerConfig, exitAfter: ExitAfter): () => void {
   let liveReload: LiveReload | undefined
   const stopAll = async () => {
     watcher.close()
@@ -293,6 +313,7 @@ function serveWatching(config: WorkerConfig, exitAfter: ExitAfter): void {
   const stop = () => void exitAfter(0, stopAll)
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+  return () => supervisor.clearCaches()
 }
 
 /** `./bin/run serve`: see the command's help and the README. */
@@ -303,14 +324,17 @@ export async function serve(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
   const sandboxOptions = useSandbox(flags, env) ? sandboxOptionsFrom(flags, env) : undefined
   const sandboxPort = flags.sandboxPort === undefined ? 0 : parsePort(flags.sandboxPort, '--sandbox-port')
 
-  const sandbox = sandboxOptions ? await startServeSandbox(sandboxOptions, sandboxPort, env) : undefined
+  // A sandbox reset restarts its affiliate ids (Refersion never reuses one): the served destination forgets its cache.
+  let clearCaches: () => void = () => undefined
+  const sandbox = sandboxOptions
+    ? await startServeSandbox({ ...sandboxOptions, onReset: () => clearCaches() }, sandboxPort, env)
+    : undefined
   if (!sandbox) logLiveHosts()
   if (apiKey) log(`Default settings: apiKey ${describeApiKey(apiKey)} (used when a request sends no settings)`)
 
   const config: WorkerConfig = { port, apiKey }
   const exitAfter = exitHandler(sandbox)
-  if (flags.watch === false) await serveOnce(config, sandbox, exitAfter)
-  else serveWatching(config, exitAfter)
+  clearCaches = flags.watch === false ? await serveOnce(config, sandbox, exitAfter) : serveWatching(config, exitAfter)
 }
 
 /** Segment's live reload on the HTTP port + 1; serve runs on without it when that port is taken. */

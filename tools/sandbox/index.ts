@@ -91,6 +91,8 @@ interface Runtime {
   /** Pending latency timers, woken on close so that close() never waits for a long spike. */
   readonly sleepers: Set<() => void>
   closing: boolean
+  /** Told after every reset: whoever remembers the sandbox's affiliates (a client's cache) must forget them. */
+  readonly onReset?: () => void
 }
 
 function emptyStats(): SandboxStats {
@@ -124,7 +126,8 @@ function createRuntime(options: SandboxOptions): Runtime {
     ctx: { store, ledger: new ConversionLedger(store), searchMerchantId: options.searchMerchantId === true },
     log: new RequestLog(options.requestLogLimit),
     sleepers: new Set(),
-    closing: false
+    closing: false,
+    onReset: options.onReset
   }
 }
 
@@ -143,6 +146,7 @@ function resetRuntime(rt: Runtime): void {
   rt.faultRandom = mulberry32(rt.seed)
   rt.limiter = limiterFor(rt.faults)
   rt.stats = emptyStats()
+  rt.onReset?.()
 }
 
 function snapshotStats(stats: SandboxStats): SandboxStats {

@@ -21,6 +21,12 @@ export interface SandboxOptions extends Partial<SandboxFaults> {
   searchMerchantId?: boolean
   /** How many received requests `requests()` keeps, newest last (default 1000). */
   requestLogLimit?: number
+  /**
+   * Called after every reset (in process or `POST /_sandbox/reset`). A reset forgets affiliates and restarts
+   * their ids, which Refersion never does, so a client that remembers ids (the destination's affiliate cache)
+   * must forget them too.
+   */
+  onReset?: () => void
 }
 
 export interface SandboxStats {
