@@ -4,7 +4,7 @@ import addConversionTrigger from './addConversionTrigger'
 import cancelOrder from './cancelOrder'
 import createAffiliate from './createAffiliate'
 import deleteAffiliate from './deleteAffiliate'
-import { removeAffiliate } from './lib/affiliates'
+import { removeDeletedUser } from './lib/affiliates'
 import { parseApiKey } from './lib/auth'
 import { clientFor } from './lib/client'
 import trackOrder from './trackOrder'
@@ -79,11 +79,10 @@ const destination: DestinationDefinition<Settings> = {
     }
     // Segment deletion requests reach `onDelete` below; a second automatic subscription would disable twice.
   ],
-  // Segment user-deletion requests: the runtime passes only { userId, anonymousId }.
+  // Segment user-deletion requests: the runtime passes only { userId, anonymousId }. No affiliate found (or no
+  // userId) is a success that changed nothing: `{ outcome: 'not_found', changed: false, … }`.
   onDelete: async (request, { settings, payload }) => {
-    const userId = typeof payload?.userId === 'string' ? payload.userId : undefined
-    const client = clientFor(request, settings)
-    return removeAffiliate(client, { userId }, 'DISABLED')
+    return removeDeletedUser(clientFor(request, settings), payload?.userId)
   },
   actions: {
     createAffiliate,

@@ -206,10 +206,15 @@ test('POST /delete runs onDelete and returns its exchanges', async () => {
   expect(paths(answer)).toEqual(expect.arrayContaining(['/affiliate/search', '/affiliate/status_change']))
   expect((await affiliates())[0].status).toBe('DISABLED')
 
+  // A deletion request for a user who was never an affiliate: a success that changed nothing, and says so.
   const unknown = await post('/delete', { payload: { type: 'delete', userId: 'nobody-here' }, settings })
-  expect(unknown.json).toHaveLength(1)
-  expect(unknown.json[0]).toMatchObject({ statusCode: 404, requestError: true })
-  expect(unknown.json[0].message).toMatch(/not found/)
+  expect(unknown.status).toBe(200)
+  expect(paths(unknown)).toEqual(['/affiliate/search'])
+  expect(JSON.parse(String(unknown.headers.get('x-serve-result')))).toMatchObject({
+    outcome: 'not_found',
+    changed: false,
+    userId: 'nobody-here'
+  })
 })
 
 test('validation errors: 400 entries with fields, and nothing is sent to Refersion', async () => {
@@ -226,6 +231,15 @@ test('validation errors: 400 entries with fields, and nothing is sent to Refersi
   expect(noEmail.json[0].message).toMatch(/email/)
   expect(Array.isArray(noEmail.json[0].stack)).toBe(true)
 
+  const badKey = await post('/createAffiliate', { payload: identify, settings: { apiKey: 'nodot' } })
+  expect(badKey.json[0]).toMatchObject({ statusCode: 400, requestError: true })
+  expect(badKey.json[0].message).toMatch(/publickey\.secretkey/)
+
+  expect(await sandboxRequests()).toBe(before)
+  expect(await affiliates()).toHaveLength(0)
+
+  // Names are required only to create: a name-less identify is looked up by email first (one search), and for an
+  // email no affiliate has it is the 400 naming the name fields, with nothing created.
   const noName = await post('/createAffiliate', {
     payload: { type: 'identify', userId: 'u2', traits: { email: 'nameless@initech.com' } },
     settings
@@ -234,12 +248,7 @@ test('validation errors: 400 entries with fields, and nothing is sent to Refersi
   expect(noName.json[0]).toMatchObject({ statusCode: 400, requestError: true })
   expect(noName.json[0].message).toMatch(/first and last name/)
   expect(Object.keys(noName.json[0].fields)).toEqual(expect.arrayContaining(['firstName', 'lastName', 'name']))
-
-  const badKey = await post('/createAffiliate', { payload: identify, settings: { apiKey: 'nodot' } })
-  expect(badKey.json[0]).toMatchObject({ statusCode: 400, requestError: true })
-  expect(badKey.json[0].message).toMatch(/publickey\.secretkey/)
-
-  expect(await sandboxRequests()).toBe(before)
+  expect(await sandboxRequests()).toBe(before + 1)
   expect(await affiliates()).toHaveLength(0)
 })
 

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util'
 import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import destination from '../../src'
@@ -10,6 +11,8 @@ import {
   newAffiliateBody,
   p,
   refersion,
+  SEARCH_MISS,
+  searchResult,
   SECRET_KEY,
   settings,
   useOfflineNock
@@ -55,21 +58,23 @@ const bodyOf = (i: number) => ({
 })
 
 describe('createAffiliate performBatch', () => {
-  it('gives each event its own status: invalid ones 400 without a request, valid ones 200', async () => {
+  it('gives each event its own status: invalid ones 400 (a name-less one after its lookup), valid ones 200', async () => {
     const scope = refersion()
       .post(p('/affiliate/new'), newAffiliateBody(bodyOf(0)))
       .reply(200, CREATED('c0', 100))
+      .post(p('/affiliate/search'), { keyword: 'person1@initech.com', page: '1' })
+      .reply(422, SEARCH_MISS)
       .post(p('/affiliate/new'), newAffiliateBody(bodyOf(3)))
       .reply(200, CREATED('c3', 103))
     const sent = counted(scope)
     const statuses = await batch('createAffiliate', [
       person(0),
-      person(1, { name: 'Cher' }), // one-word name: our validation
+      person(1, { name: 'Cher' }), // one-word name: no affiliate has the email, so our validation error
       { type: 'identify', userId: 'u-2', traits: { name: 'No Email' } }, // missing email: schema validation
       person(3)
     ])
     expect(scope.isDone()).toBe(true)
-    expect(sent.requests).toBe(2)
+    expect(sent.requests).toBe(3)
     expect(statuses.map((s) => s.status)).toEqual([200, 400, 400, 200])
     expect(statuses[1]).toMatchObject({ errortype: 'PAYLOAD_VALIDATION_FAILED' })
     expect(statuses[1].errormessage).toMatch(/one word/)
@@ -159,9 +164,7 @@ describe('createAffiliate performBatch', () => {
       })
       .post(p('/affiliate/search'), { keyword: 'PERSON0@initech.com', page: '1' })
       .reply(200, { total: 1, results: [{ id: 100, email: 'person0@initech.com', first_name: 'Person' }] })
-      .post(p('/affiliate/edit'), {
-        affiliates: [{ id: 100, first_name: 'Person', last_name: 'Renamed', unique_merchant_id: 'u-0' }]
-      })
+      .post(p('/affiliate/edit'), { affiliates: [{ id: 100, first_name: 'Person', last_name: 'Renamed' }] })
       .reply(200, { ids_changed: [100], ids_not_changed: [] })
     const statuses = await batch('createAffiliate', [
       person(0),
@@ -170,6 +173,90 @@ describe('createAffiliate performBatch', () => {
     // The second event's email differs only in case: it is the same affiliate.
     expect(order).toEqual(['new #1', 'new #2 after #1 answered'])
     expect(scope.isDone()).toBe(true)
+    expect(statuses.map((s) => s.status)).toEqual([200, 200])
+  })
+
+  it('partial identifies and coupon triggers follow the perform rules, each event with its own status', async () => {
+    const exactly = (expected: unknown) => (body: unknown) => isDeepStrictEqual(body, expected)
+    const newBodies: Record<string, string>[] = []
+    const scope = refersion()
+      // 0: name-less, existing affiliate → search (numeric id) → edit with only the phone
+      .post(p('/affiliate/search'), exactly({ keyword: 'person0@initech.com', page: '1' }))
+      .reply(200, searchResult([{ id: 100, email: 'person0@initech.com' }]))
+      .post(p('/affiliate/edit'), exactly({ affiliates: [{ id: 100, phone: '+1 415 555 0100' }] }))
+      .reply(200, { ids_changed: [100], ids_not_changed: [] })
+      // 1: name-less, unknown email → search miss → 400, nothing created
+      .post(p('/affiliate/search'), exactly({ keyword: 'person1@initech.com', page: '1' }))
+      .reply(422, SEARCH_MISS)
+      // 2: full, new → one /affiliate/new carrying the coupon
+      .post(p('/affiliate/new'), newAffiliateBody({ ...bodyOf(2), conversion_trigger_coupon: 'C2' }, newBodies))
+      .reply(200, CREATED('c2', 102))
+      // 3: full, repeat → edit (no creation-only fields) → trigger answers 500 → retryable failure
+      .post(p('/affiliate/new'), newAffiliateBody({ ...bodyOf(3), conversion_trigger_coupon: 'C3' }))
+      .reply(422, EMAIL_TAKEN)
+      .post(p('/affiliate/search'), exactly({ keyword: 'person3@initech.com', page: '1' }))
+      .reply(200, searchResult([{ id: 'c3', email: 'person3@initech.com', first_name: 'Old', last_name: 'Name' }]))
+      .post(p('/affiliate/get'), exactly({ affiliate_code: 'c3' }))
+      .reply(200, { id: 103 })
+      .post(p('/affiliate/edit'), exactly({ affiliates: [{ id: 103, first_name: 'Person', last_name: 'Number3' }] }))
+      .reply(200, { ids_changed: [103], ids_not_changed: [] })
+      .post(p('/affiliate/trigger'), exactly({ affiliate_code: 'c3', type: 'COUPON', trigger: 'C3' }))
+      .reply(500, { error: 'Internal error' })
+      // 4: name-less with a coupon the affiliate already has → search → trigger 422 exists → success
+      .post(p('/affiliate/search'), exactly({ keyword: 'person4@initech.com', page: '1' }))
+      .reply(200, searchResult([{ id: 'c4', email: 'person4@initech.com' }]))
+      .post(p('/affiliate/trigger'), exactly({ affiliate_code: 'c4', type: 'COUPON', trigger: 'C4' }))
+      .reply(422, { errors: ['Conversion trigger already exists for same or another affiliate.'] })
+    const nameless = (i: number, extra: Record<string, unknown> = {}): Event => ({
+      type: 'identify',
+      userId: `u-${i}`,
+      traits: { email: `person${i}@initech.com`, ...extra }
+    })
+    const statuses = await batch(
+      'createAffiliate',
+      [
+        nameless(0, { phone: '+1 415 555 0100' }),
+        nameless(1),
+        person(2, { coupon: 'C2' }),
+        person(3, { coupon: 'C3' }),
+        nameless(4, { coupon: 'C4' })
+      ],
+      { conversionTriggerCoupon: { '@path': '$.traits.coupon' } }
+    )
+    expect(scope.isDone()).toBe(true)
+    expect(statuses.map((s) => s.status)).toEqual([200, 400, 200, 500, 200])
+    expect(statuses[0].body).toMatchObject({ outcome: 'updated', edited: ['phone'] })
+    expect(statuses[1]).toMatchObject({ errortype: 'PAYLOAD_VALIDATION_FAILED' })
+    expect(statuses[1].errormessage).toMatch(/first and last name/)
+    expect(statuses[2].body).toMatchObject({ outcome: 'created' })
+    expect(statuses[3].errormessage).toContain('/affiliate/trigger')
+    expect(statuses[4].body).toMatchObject({ outcome: 'unchanged', coupon: 'exists' })
+  })
+
+  it('same-email events stay in order across a create and a later name-less update', async () => {
+    const order: string[] = []
+    const scope = refersion()
+      .post(p('/affiliate/new'), newAffiliateBody(bodyOf(0)))
+      .reply(() => {
+        order.push('new')
+        return [200, CREATED('c0', 100)]
+      })
+      .post(p('/affiliate/search'), { keyword: 'person0@initech.com', page: '1' })
+      .reply(() => {
+        order.push('search')
+        return [200, searchResult([{ id: 100, email: 'person0@initech.com' }])]
+      })
+      .post(p('/affiliate/edit'), { affiliates: [{ id: 100, city: 'Austin' }] })
+      .reply(() => {
+        order.push('edit')
+        return [200, { ids_changed: [100], ids_not_changed: [] }]
+      })
+    const statuses = await batch('createAffiliate', [
+      person(0),
+      { type: 'identify', userId: 'u-0', traits: { email: 'person0@initech.com', address: { city: 'Austin' } } }
+    ])
+    expect(scope.isDone()).toBe(true)
+    expect(order).toEqual(['new', 'search', 'edit'])
     expect(statuses.map((s) => s.status)).toEqual([200, 200])
   })
 

@@ -1,8 +1,9 @@
+import { isDeepStrictEqual } from 'node:util'
 import nock from 'nock'
 import { createTestIntegration, IntegrationError, PayloadValidationError, RetryableError } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import destination from '../../src'
-import { isRetryable, RefersionApiError } from '../../src/lib/errors'
+import { FieldValidationError, isRetryable, RefersionApiError } from '../../src/lib/errors'
 import { passwordPolicyViolation } from '../../src/lib/password'
 import {
   caught,
@@ -27,7 +28,7 @@ useOfflineNock()
 
 type Event = Partial<SegmentEvent>
 
-const create = (event: Event, mapping: JSONObject = {}) => {
+const createOne = (event: Event, mapping: JSONObject = {}) => {
   // testAction keeps the responses of a run that threw; start every run with an empty list.
   testDestination.responses = []
   return testDestination.testAction('createAffiliate', { event, settings, mapping, useDefaultMappings: true })
@@ -49,7 +50,7 @@ async function expectCreated(event: Event, expected: Record<string, string>, map
   const scope = refersion()
     .post(p('/affiliate/new'), newAffiliateBody(expected, seen))
     .reply(200, CREATED('a3y7', 37569297))
-  const responses = await create(event, mapping)
+  const responses = await createOne(event, mapping)
   expect(scope.isDone()).toBe(true)
   expect(responses).toHaveLength(1)
   expect(seen).toHaveLength(1)
@@ -59,7 +60,7 @@ async function expectCreated(event: Event, expected: Record<string, string>, map
 /** Runs the event, expecting a validation error and no request at all. */
 async function expectRejected(event: Event, mapping: JSONObject = {}) {
   const anyRequest = trap()
-  const error = await caught(() => create(event, mapping))
+  const error = await caught(() => createOne(event, mapping))
   expect(anyRequest.isDone()).toBe(false)
   return error
 }
@@ -73,7 +74,7 @@ describe('createAffiliate: the Refersion docs identify example', () => {
 
   it('reports the created affiliate (code and numeric id from the message)', async () => {
     refersion().post(p('/affiliate/new'), newAffiliateBody(PETER_BODY)).reply(200, CREATED('a3y7', 37569297))
-    await create(docsIdentify())
+    await createOne(docsIdentify())
     const last = testDestination.results[testDestination.results.length - 1] as { data?: unknown }
     expect(last.data).toMatchObject({ outcome: 'created', email: PETER_EMAIL, id: 37569297, code: 'a3y7' })
   })
@@ -126,21 +127,34 @@ describe('createAffiliate: names', () => {
     })
   })
 
-  it('rejects a single-word name with a PayloadValidationError and sends nothing', async () => {
-    const error = await expectRejected(identify({ email: PETER_EMAIL, name: 'Peter' }))
+  it('a single-word name for an email no affiliate has: looked up first, then a validation error; nothing created', async () => {
+    const scope = refersion().post(p('/affiliate/search'), { keyword: PETER_EMAIL, page: '1' }).reply(422, SEARCH_MISS)
+    const create = refersion().post(p('/affiliate/new')).reply(200, CREATED('a3y7', 37569297))
+    const error = await caught(() => createOne(identify({ email: PETER_EMAIL, name: 'Peter' })))
+    expect(scope.isDone()).toBe(true)
+    expect(create.isDone()).toBe(false)
     expect(error).toBeInstanceOf(PayloadValidationError)
+    expect(error).toBeInstanceOf(FieldValidationError)
     expect(error.status).toBe(400)
     expect(error.message).toMatch(/last name/i)
     expect(error.message).toMatch(/only one word/)
+    expect(error.fields).toEqual(['firstName', 'lastName', 'name'])
   })
 
-  it('rejects an event with no name at all, naming the fields to map, and sends nothing', async () => {
-    const error = await expectRejected(identify({ email: PETER_EMAIL }))
+  it('an event with no name at all for an unknown email: the error names the fields to map; nothing created', async () => {
+    const scope = refersion().post(p('/affiliate/search'), { keyword: PETER_EMAIL, page: '1' }).reply(422, SEARCH_MISS)
+    const create = refersion().post(p('/affiliate/new')).reply(200, CREATED('a3y7', 37569297))
+    const error = await caught(() => createOne(identify({ email: PETER_EMAIL })))
+    expect(scope.isDone()).toBe(true)
+    expect(create.isDone()).toBe(false)
     expect(error).toBeInstanceOf(PayloadValidationError)
+    expect(isRetryable(error)).toBe(false)
     expect(error.message).toMatch(/first and last name/)
     expect(error.message).toContain('"First Name"')
     expect(error.message).toContain('"Last Name"')
     expect(error.message).toContain('"Name"')
+    expect(error.message).toContain('nothing was created')
+    expect(error.fields).toEqual(['firstName', 'lastName', 'name'])
   })
 })
 
@@ -305,7 +319,7 @@ describe('createAffiliate: password', () => {
     const scope = refersion()
       .post(p('/affiliate/new'), { ...BASE, ...names, password: 'Corr3ct#Horse' })
       .reply(200, CREATED('a3y7', 37569297))
-    await create(identify({ email: PETER_EMAIL, name: 'Peter Gibbons' }), { password: 'Corr3ct#Horse' })
+    await createOne(identify({ email: PETER_EMAIL, name: 'Peter Gibbons' }), { password: 'Corr3ct#Horse' })
     expect(scope.isDone()).toBe(true)
   })
 
@@ -342,7 +356,7 @@ describe('createAffiliate: password', () => {
       const scope = refersion()
         .post(p('/affiliate/new'), { ...BASE, ...names, password })
         .reply(200, CREATED('a3y7', 37569297))
-      await create(identify({ email: PETER_EMAIL, name: 'Peter Gibbons' }), { password })
+      await createOne(identify({ email: PETER_EMAIL, name: 'Peter Gibbons' }), { password })
       expect(scope.isDone()).toBe(true)
     }
   })
@@ -359,8 +373,7 @@ describe('createAffiliate: repeated identify (upsert)', () => {
     city: 'San Francisco',
     state: 'CA',
     zip: '94103',
-    country: 'US',
-    unique_merchant_id: 'test-user-t0zpx'
+    country: 'US'
   }
   const partial = { id: 'jp01', email: 'jpeter@initech.com', first_name: 'J', last_name: 'Peter', status: 'ACTIVE' }
   const exact = { id: code, email: 'Peter@Initech.com', first_name: 'Pete', last_name: 'G', status: 'ACTIVE' }
@@ -375,7 +388,7 @@ describe('createAffiliate: repeated identify (upsert)', () => {
       .reply(200, { id: String(id), email: 'Peter@Initech.com', first_name: 'Pete', last_name: 'G', link: 'x' })
       .post(p('/affiliate/edit'), { affiliates: [{ id, ...EDIT_FIELDS }] })
       .reply(200, { ids_changed: [id], ids_not_changed: [] })
-    const responses = await create(docsIdentify())
+    const responses = await createOne(docsIdentify())
     expect(scope.isDone()).toBe(true)
     expect(responses).toHaveLength(4)
     const last = testDestination.results[testDestination.results.length - 1] as { data?: unknown }
@@ -394,9 +407,11 @@ describe('createAffiliate: repeated identify (upsert)', () => {
         return true
       })
       .reply(200, { ids_changed: [id] })
-    await create(docsIdentify(), { status: 'ACTIVE', sendWelcome: true, password: 'Corr3ct#Horse' })
+    await createOne(docsIdentify(), { status: 'ACTIVE', sendWelcome: true, password: 'Corr3ct#Horse' })
     expect(edits).toHaveLength(1)
-    for (const key of ['password', 'status', 'send_welcome', 'email']) expect(edits[0]).not.toHaveProperty(key)
+    for (const key of ['password', 'status', 'send_welcome', 'email', 'unique_merchant_id']) {
+      expect(edits[0]).not.toHaveProperty(key)
+    }
   })
 
   it('skips /affiliate/get when search already gives a numeric id', async () => {
@@ -408,7 +423,7 @@ describe('createAffiliate: repeated identify (upsert)', () => {
       .reply(200, searchResult([partial, { ...exact, id }]))
       .post(p('/affiliate/edit'), { affiliates: [{ id, ...EDIT_FIELDS }] })
       .reply(200, { ids_changed: [id], ids_not_changed: [] })
-    const responses = await create(docsIdentify())
+    const responses = await createOne(docsIdentify())
     expect(scope.isDone()).toBe(true)
     expect(get.isDone()).toBe(false)
     expect(responses).toHaveLength(3)
@@ -424,7 +439,7 @@ describe('createAffiliate: repeated identify (upsert)', () => {
       .reply(200, searchResult([{ ...exact, id }], 2))
       .post(p('/affiliate/edit'), { affiliates: [{ id, ...EDIT_FIELDS }] })
       .reply(200, { ids_changed: [id], ids_not_changed: [] })
-    await create(docsIdentify())
+    await createOne(docsIdentify())
     expect(scope.isDone()).toBe(true)
   })
 
@@ -436,7 +451,7 @@ describe('createAffiliate: repeated identify (upsert)', () => {
       .reply(200, searchResult([{ ...exact, id }]))
       .post(p('/affiliate/edit'), { affiliates: [{ id, ...EDIT_FIELDS }] })
       .reply(200, { ids_changed: [], ids_not_changed: [id] })
-    const error = await caught(() => create(docsIdentify()))
+    const error = await caught(() => createOne(docsIdentify()))
     expect(scope.isDone()).toBe(true)
     expect(error).toBeInstanceOf(RefersionApiError)
     expect(error).toBeInstanceOf(IntegrationError)
@@ -456,7 +471,7 @@ describe('createAffiliate: repeated identify (upsert)', () => {
       .reply(422, EMAIL_TAKEN)
       .post(p('/affiliate/search'), { keyword: PETER_EMAIL, page: '1' })
       .reply(200, searchResult([partial, { ...partial, id: 'pp02', email: 'peter@initech.com.au' }]))
-    const error = await caught(() => create(docsIdentify()))
+    const error = await caught(() => createOne(docsIdentify()))
     expect(scope.isDone()).toBe(true)
     expect(untouched.pendingMocks()).toHaveLength(2)
     expect(error).toBeInstanceOf(RetryableError)
@@ -473,7 +488,7 @@ describe('createAffiliate: repeated identify (upsert)', () => {
       .reply(422, EMAIL_TAKEN)
       .post(p('/affiliate/search'))
       .reply(422, SEARCH_MISS)
-    const error = await caught(() => create(docsIdentify()))
+    const error = await caught(() => createOne(docsIdentify()))
     expect(scope.isDone()).toBe(true)
     expect(edit.isDone()).toBe(false)
     expect(error).toBeInstanceOf(RetryableError)
@@ -496,7 +511,7 @@ describe('createAffiliate: repeated identify (upsert)', () => {
           { id: code, email: PETER_EMAIL, first_name: 'Peter', last_name: 'Gibbons', unique_merchant_id: 'u-1' }
         ])
       )
-    const responses = await create(identify({ email: PETER_EMAIL, name: 'Peter Gibbons' }))
+    const responses = await createOne(identify({ email: PETER_EMAIL, name: 'Peter Gibbons' }))
     expect(scope.isDone()).toBe(true)
     expect(untouched.pendingMocks()).toHaveLength(2)
     expect(responses).toHaveLength(2)
@@ -513,11 +528,9 @@ describe('createAffiliate: repeated identify (upsert)', () => {
         200,
         searchResult([{ id, email: PETER_EMAIL, first_name: 'Peter', last_name: 'Bolton', unique_merchant_id: 'u-1' }])
       )
-      .post(p('/affiliate/edit'), {
-        affiliates: [{ id, first_name: 'Peter', last_name: 'Gibbons', unique_merchant_id: 'u-1' }]
-      })
+      .post(p('/affiliate/edit'), { affiliates: [{ id, first_name: 'Peter', last_name: 'Gibbons' }] })
       .reply(200, { ids_changed: [id], ids_not_changed: [] })
-    await create(identify({ email: PETER_EMAIL, name: 'Peter Gibbons' }))
+    await createOne(identify({ email: PETER_EMAIL, name: 'Peter Gibbons' }))
     expect(scope.isDone()).toBe(true)
   })
 
@@ -526,10 +539,347 @@ describe('createAffiliate: repeated identify (upsert)', () => {
     refersion()
       .post(p('/affiliate/new'))
       .reply(422, { errors: ['XX is not a allowed value for field country'] })
-    const error = await caught(() => create(docsIdentify()))
+    const error = await caught(() => createOne(docsIdentify()))
     expect(search.isDone()).toBe(false)
     expect(error).toBeInstanceOf(RefersionApiError)
     expect(error.message).toContain('XX is not a allowed value for field country')
     expect(isRetryable(error)).toBe(false)
+  })
+})
+
+/** A nock body matcher for an exact JSON body: equal values AND types (4407 is not "4407"). */
+const exactly = (expected: unknown) => (body: unknown) => isDeepStrictEqual(body, expected)
+
+const lastResult = () => (testDestination.results[testDestination.results.length - 1] as { data?: unknown }).data
+
+describe('createAffiliate: /affiliate/edit carries only the documented edit fields', () => {
+  const id = 37569297
+  const code = 'a3y7'
+  const everything = {
+    email: PETER_EMAIL,
+    name: 'Peter Gibbons',
+    company: 'Initech',
+    phone: '+1 415 555 0100',
+    address: { street: '6th St', city: 'San Francisco', state: 'CA', postalCode: '94103', country: 'USA' }
+  }
+  const mapping = {
+    offer: ' 4407 ',
+    paypalEmail: 'pay@initech.com',
+    conversionTriggerCoupon: 'PETER10',
+    password: 'Corr3ct#Horse',
+    status: 'ACTIVE',
+    sendWelcome: true,
+    uniqueMerchantId: 'crm-42'
+  }
+
+  it('a repeat with every field mapped: offer as a JSON number; no creation-only field; the coupon as a trigger', async () => {
+    const scope = refersion()
+      .post(
+        p('/affiliate/new'),
+        exactly({
+          first_name: 'Peter',
+          last_name: 'Gibbons',
+          email: PETER_EMAIL,
+          password: 'Corr3ct#Horse',
+          status: 'ACTIVE',
+          offer: '4407',
+          company: 'Initech',
+          paypal_email: 'pay@initech.com',
+          address1: '6th St',
+          city: 'San Francisco',
+          state: 'CA',
+          zip: '94103',
+          country: 'US',
+          phone: '+1 415 555 0100',
+          send_welcome: 'TRUE',
+          conversion_trigger_coupon: 'PETER10',
+          unique_merchant_id: 'crm-42'
+        })
+      )
+      .reply(422, EMAIL_TAKEN)
+      .post(p('/affiliate/search'), exactly({ keyword: PETER_EMAIL, page: '1' }))
+      .reply(200, searchResult([{ id: code, email: PETER_EMAIL, first_name: 'Peter', last_name: 'G', offer_id: '12' }]))
+      .post(p('/affiliate/get'), exactly({ affiliate_code: code }))
+      .reply(200, { id, email: PETER_EMAIL })
+      .post(
+        p('/affiliate/edit'),
+        exactly({
+          affiliates: [
+            {
+              id,
+              first_name: 'Peter',
+              last_name: 'Gibbons',
+              offer: 4407,
+              company: 'Initech',
+              paypal_email: 'pay@initech.com',
+              address1: '6th St',
+              city: 'San Francisco',
+              state: 'CA',
+              zip: '94103',
+              country: 'US',
+              phone: '+1 415 555 0100'
+            }
+          ]
+        })
+      )
+      .reply(200, { ids_changed: [id], ids_not_changed: [] })
+      .post(p('/affiliate/trigger'), exactly({ affiliate_code: code, type: 'COUPON', trigger: 'PETER10' }))
+      .reply(200, { trigger_id: 1097, trigger: 'PETER10' })
+    const responses = await createOne(identify(everything), mapping)
+    expect(scope.isDone()).toBe(true)
+    expect(responses).toHaveLength(5)
+    expect(lastResult()).toMatchObject({ outcome: 'updated', id, code, coupon: 'added' })
+  })
+
+  it.each([['44a7'], ['offer-1'], ['12.5'], ['-3'], ['99999999999999999999']])(
+    'a new affiliate with Offer ID %p: validation error naming "offer", no request',
+    async (offer) => {
+      const error = await expectRejected(identify({ email: PETER_EMAIL, name: 'Peter Gibbons' }), { offer })
+      expect(error).toBeInstanceOf(FieldValidationError)
+      expect(error.status).toBe(400)
+      expect(error.fields).toEqual(['offer'])
+      expect(error.message).toContain('"Offer ID"')
+    }
+  )
+
+  it('a repeated (name-less) identify with a non-numeric Offer ID: validation error naming "offer", no request', async () => {
+    const error = await expectRejected(identify({ email: PETER_EMAIL }), { offer: 'GOLD' })
+    expect(error).toBeInstanceOf(FieldValidationError)
+    expect(error.fields).toEqual(['offer'])
+  })
+
+  it('a 204 from /affiliate/edit is a final error that says "invalid field"', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/new'))
+      .reply(422, EMAIL_TAKEN)
+      .post(p('/affiliate/search'))
+      .reply(200, searchResult([{ id, email: PETER_EMAIL }]))
+      .post(p('/affiliate/edit'))
+      .reply(204)
+    const error = await caught(() => createOne(docsIdentify()))
+    expect(scope.isDone()).toBe(true)
+    expect(error).toBeInstanceOf(RefersionApiError)
+    expect(isRetryable(error)).toBe(false)
+    expect(error.message).toContain('/affiliate/edit')
+    expect(error.message).toMatch(/invalid field/)
+  })
+
+  it('"unchanged" compares the offer as a number with the search record\'s offer_id string', async () => {
+    const untouched = refersion()
+      .post(p('/affiliate/edit'))
+      .reply(200, { ids_changed: [id] })
+    const record = { id: code, email: PETER_EMAIL, first_name: 'Peter', last_name: 'Gibbons', offer_id: '4407' }
+    const scope = refersion()
+      .post(p('/affiliate/new'))
+      .reply(422, EMAIL_TAKEN)
+      .post(p('/affiliate/search'))
+      .reply(200, searchResult([record]))
+    await createOne(identify({ email: PETER_EMAIL, name: 'Peter Gibbons' }), { offer: '4407' })
+    expect(scope.isDone()).toBe(true)
+    expect(untouched.isDone()).toBe(false)
+    expect(lastResult()).toMatchObject({ outcome: 'unchanged' })
+  })
+
+  it('a different offer_id is an edit with the offer as a number', async () => {
+    const record = { id, email: PETER_EMAIL, first_name: 'Peter', last_name: 'Gibbons', offer_id: '12' }
+    const scope = refersion()
+      .post(p('/affiliate/new'))
+      .reply(422, EMAIL_TAKEN)
+      .post(p('/affiliate/search'))
+      .reply(200, searchResult([record]))
+      .post(
+        p('/affiliate/edit'),
+        exactly({ affiliates: [{ id, first_name: 'Peter', last_name: 'Gibbons', offer: 4407 }] })
+      )
+      .reply(200, { ids_changed: [id], ids_not_changed: [] })
+    await createOne(identify({ email: PETER_EMAIL, name: 'Peter Gibbons' }), { offer: '4407' })
+    expect(scope.isDone()).toBe(true)
+    expect(lastResult()).toMatchObject({ outcome: 'updated', id, edited: ['first_name', 'last_name', 'offer'] })
+  })
+})
+
+describe('createAffiliate: a coupon on a repeated identify becomes a conversion trigger', () => {
+  const id = 37569297
+  const code = 'a3y7'
+  const record = { id: code, email: PETER_EMAIL, first_name: 'Peter', last_name: 'Gibbons' }
+  const TRIGGER = { affiliate_code: code, type: 'COUPON', trigger: 'PETER10' }
+  /** new → 422 taken → search shows the profile unchanged (no edit), then the trigger answers as given. */
+  const repeatWithTrigger = (status: number, body: nock.Body) =>
+    refersion()
+      .post(p('/affiliate/new'))
+      .reply(422, EMAIL_TAKEN)
+      .post(p('/affiliate/search'))
+      .reply(200, searchResult([record]))
+      .post(p('/affiliate/trigger'), exactly(TRIGGER))
+      .reply(status, body)
+  const run = () =>
+    createOne(identify({ email: PETER_EMAIL, name: 'Peter Gibbons' }), { conversionTriggerCoupon: 'PETER10' })
+
+  it('adds it with the code from the search result (exact body), even when the profile is unchanged', async () => {
+    const scope = repeatWithTrigger(200, { trigger_id: 1097, trigger: 'PETER10' })
+    const responses = await run()
+    expect(scope.isDone()).toBe(true)
+    expect(responses).toHaveLength(3)
+    expect(lastResult()).toMatchObject({ outcome: 'updated', code, coupon: 'added' })
+  })
+
+  it('Refersion\'s 422 "already exists" counts as done: the event succeeds', async () => {
+    const scope = repeatWithTrigger(422, {
+      errors: ['Conversion trigger already exists for same or another affiliate.']
+    })
+    await run()
+    expect(scope.isDone()).toBe(true)
+    expect(lastResult()).toMatchObject({ outcome: 'unchanged', coupon: 'exists' })
+  })
+
+  it('a 500 is retryable: the event fails and Segment retries it', async () => {
+    const scope = repeatWithTrigger(500, { error: 'Internal error' })
+    const error = await caught(run)
+    expect(scope.isDone()).toBe(true)
+    expect(error).toBeInstanceOf(RetryableError)
+    expect(isRetryable(error)).toBe(true)
+    expect(error.message).toContain('/affiliate/trigger')
+  })
+
+  it("another 422 is a final error carrying Refersion's text", async () => {
+    const scope = repeatWithTrigger(422, { errors: ['Value exceed the char limit'] })
+    const error = await caught(run)
+    expect(scope.isDone()).toBe(true)
+    expect(error).toBeInstanceOf(RefersionApiError)
+    expect(isRetryable(error)).toBe(false)
+    expect(error.message).toContain('Value exceed the char limit')
+  })
+
+  it('when search gives a numeric id, the code comes from get', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/new'))
+      .reply(422, EMAIL_TAKEN)
+      .post(p('/affiliate/search'))
+      .reply(200, searchResult([{ ...record, id }]))
+      .post(p('/affiliate/get'), exactly({ id }))
+      .reply(200, { id, affiliate_code: code, link: `https://initech.refersion.com/c/${code}` })
+      .post(p('/affiliate/trigger'), exactly(TRIGGER))
+      .reply(200, { trigger_id: 1097, trigger: 'PETER10' })
+    await run()
+    expect(scope.isDone()).toBe(true)
+  })
+
+  it('a new affiliate gets the coupon in /affiliate/new only: one request, no trigger call', async () => {
+    const seen: Record<string, string>[] = []
+    const scope = refersion()
+      .post(
+        p('/affiliate/new'),
+        newAffiliateBody(
+          { ...BASE, first_name: 'Peter', last_name: 'Gibbons', conversion_trigger_coupon: 'PETER10' },
+          seen
+        )
+      )
+      .reply(200, CREATED(code, id))
+    const responses = await run()
+    expect(scope.isDone()).toBe(true)
+    expect(responses).toHaveLength(1)
+  })
+})
+
+describe('createAffiliate: partial identifies (names are required only to create)', () => {
+  const id = 37569297
+  const code = 'a3y7'
+  const found = { id: code, email: 'Peter@Initech.com', first_name: 'Peter', last_name: 'Gibbons', status: 'ACTIVE' }
+  const partialMatch = { id: 'jp01', email: 'jpeter@initech.com', first_name: 'J', last_name: 'Peter' }
+  /** Fails the test if an /affiliate/new is sent (asserted not done). */
+  const noCreate = () => refersion().post(p('/affiliate/new')).reply(200, CREATED('zz99', 1))
+
+  it('email + phone for an existing affiliate: search → get → edit with only the phone; no /affiliate/new', async () => {
+    const create = noCreate()
+    const scope = refersion()
+      .post(p('/affiliate/search'), exactly({ keyword: PETER_EMAIL, page: '1' }))
+      .reply(200, searchResult([partialMatch, found]))
+      .post(p('/affiliate/get'), exactly({ affiliate_code: code }))
+      .reply(200, { id, email: PETER_EMAIL })
+      .post(p('/affiliate/edit'), exactly({ affiliates: [{ id, phone: '+1 415 555 0100' }] }))
+      .reply(200, { ids_changed: [id], ids_not_changed: [] })
+    const responses = await createOne(identify({ email: PETER_EMAIL, phone: '+1 415 555 0100' }))
+    expect(scope.isDone()).toBe(true)
+    expect(create.isDone()).toBe(false)
+    expect(responses).toHaveLength(3)
+    expect(lastResult()).toMatchObject({ outcome: 'updated', id, edited: ['phone'] })
+  })
+
+  it('only a first name and a city: edit carries exactly those', async () => {
+    const create = noCreate()
+    const scope = refersion()
+      .post(p('/affiliate/search'))
+      .reply(200, searchResult([{ ...found, id }]))
+      .post(p('/affiliate/edit'), exactly({ affiliates: [{ id, first_name: 'Pete', city: 'Austin' }] }))
+      .reply(200, { ids_changed: [id], ids_not_changed: [] })
+    await createOne(identify({ email: PETER_EMAIL, firstName: 'Pete', address: { city: 'Austin' } }))
+    expect(scope.isDone()).toBe(true)
+    expect(create.isDone()).toBe(false)
+  })
+
+  it('an offer on a partial identify is edited as a number', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/search'))
+      .reply(200, searchResult([{ ...found, id }]))
+      .post(p('/affiliate/edit'), exactly({ affiliates: [{ id, offer: 4407 }] }))
+      .reply(200, { ids_changed: [id], ids_not_changed: [] })
+    await createOne(identify({ email: PETER_EMAIL }), { offer: '4407' })
+    expect(scope.isDone()).toBe(true)
+  })
+
+  it('just an email for an existing affiliate: one search, no edit, success', async () => {
+    const untouched = refersion()
+      .post(p('/affiliate/new'))
+      .reply(200, CREATED('zz99', 1))
+      .post(p('/affiliate/get'))
+      .reply(200, { id })
+      .post(p('/affiliate/edit'))
+      .reply(200, { ids_changed: [id] })
+    const scope = refersion()
+      .post(p('/affiliate/search'), exactly({ keyword: PETER_EMAIL, page: '1' }))
+      .reply(200, searchResult([found]))
+    const responses = await createOne(identify({ email: PETER_EMAIL }))
+    expect(scope.isDone()).toBe(true)
+    expect(untouched.pendingMocks()).toHaveLength(3)
+    expect(responses).toHaveLength(1)
+    expect(lastResult()).toEqual({ outcome: 'unchanged', email: PETER_EMAIL, code })
+  })
+
+  it('just an email and a coupon for an existing affiliate: no edit, the trigger is added', async () => {
+    const create = noCreate()
+    const scope = refersion()
+      .post(p('/affiliate/search'))
+      .reply(200, searchResult([found]))
+      .post(p('/affiliate/trigger'), exactly({ affiliate_code: code, type: 'COUPON', trigger: 'PETER10' }))
+      .reply(200, { trigger_id: 7, trigger: 'PETER10' })
+    await createOne(identify({ email: PETER_EMAIL }), { conversionTriggerCoupon: 'PETER10' })
+    expect(scope.isDone()).toBe(true)
+    expect(create.isDone()).toBe(false)
+    expect(lastResult()).toMatchObject({ outcome: 'updated', coupon: 'added' })
+  })
+
+  it('an email only partially matching existing affiliates: the name error, nothing created or edited', async () => {
+    const untouched = noCreate()
+      .post(p('/affiliate/edit'))
+      .reply(200, { ids_changed: [id] })
+    refersion()
+      .post(p('/affiliate/search'))
+      .reply(200, searchResult([partialMatch]))
+    const error = await caught(() => createOne(identify({ email: PETER_EMAIL, phone: '+1 415 555 0100' })))
+    expect(untouched.pendingMocks()).toHaveLength(2)
+    expect(error).toBeInstanceOf(FieldValidationError)
+    expect(error.fields).toEqual(['firstName', 'lastName', 'name'])
+  })
+
+  it('a search failure (5xx) stays retryable, not a validation error', async () => {
+    refersion().post(p('/affiliate/search')).reply(503, { error: 'Service unavailable' })
+    const error = await caught(() => createOne(identify({ email: PETER_EMAIL })))
+    expect(error).toBeInstanceOf(RetryableError)
+  })
+
+  it('a mapped password that breaks the policy is still rejected before any request', async () => {
+    const error = await expectRejected(identify({ email: PETER_EMAIL }), { password: 'short' })
+    expect(error).toBeInstanceOf(FieldValidationError)
+    expect(error.fields).toEqual(['password'])
   })
 })

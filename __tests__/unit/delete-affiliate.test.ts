@@ -243,7 +243,20 @@ describe('onDelete (Segment user-deletion requests)', () => {
       .reply(200, CHANGED)
     const result = await onDelete(docsDelete())
     expect(scope.isDone()).toBe(true)
-    expect(result).toEqual({ id: ID, status: 'DISABLED' })
+    expect(result).toEqual({ outcome: 'disabled', changed: true, userId: '5678', id: ID, status: 'DISABLED' })
+  })
+
+  it('a userId that is the email (the documented search) matches case-insensitively', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/search'), { keyword: 'PETER@initech.com', page: '1' })
+      .reply(200, searchResult([partial, exact]))
+      .post(p('/affiliate/get'), { affiliate_code: CODE })
+      .reply(200, { id: ID })
+      .post(p('/affiliate/status_change'), { ids: [ID], status: 'DISABLED' })
+      .reply(200, CHANGED)
+    const result = await onDelete({ type: 'delete', userId: 'PETER@initech.com' })
+    expect(scope.isDone()).toBe(true)
+    expect(result).toMatchObject({ outcome: 'disabled', changed: true, id: ID })
   })
 
   it('gets only userId/anonymousId: the event email is not used', async () => {
@@ -258,21 +271,51 @@ describe('onDelete (Segment user-deletion requests)', () => {
     expect(byEmailSearch.isDone()).toBe(false)
   })
 
-  it('rejects a result whose email merely contains the userId: not found, nothing changed', async () => {
+  it('a result whose email merely contains the userId: success that changed nothing, no status change', async () => {
     const change = refersion().post(p('/affiliate/status_change')).reply(200, CHANGED)
     const scope = refersion()
       .post(p('/affiliate/search'), { keyword: '5678', page: '1' })
       .reply(200, searchResult([{ id: 'x1', email: 'user5678@example.com', unique_merchant_id: 'other' }]))
-    const error = await caught(() => onDelete(docsDelete()))
+    const result = await onDelete(docsDelete())
     expect(scope.isDone()).toBe(true)
     expect(change.isDone()).toBe(false)
-    expect(error).toBeInstanceOf(AffiliateNotFoundError)
-    expect(isRetryable(error)).toBe(false)
+    expect(result).toEqual({ outcome: 'not_found', changed: false, userId: '5678', reason: expect.any(String) })
   })
 
-  it('answers a search miss with not found', async () => {
-    refersion().post(p('/affiliate/search')).reply(422, SEARCH_MISS)
+  it('a search miss (422): success that changed nothing, and the result says so', async () => {
+    const change = refersion().post(p('/affiliate/status_change')).reply(200, CHANGED)
+    const scope = refersion().post(p('/affiliate/search'), { keyword: '5678', page: '1' }).reply(422, SEARCH_MISS)
+    const result = await onDelete(docsDelete())
+    expect(scope.isDone()).toBe(true)
+    expect(change.isDone()).toBe(false)
+    expect(result).toMatchObject({ outcome: 'not_found', changed: false, userId: '5678' })
+    expect((result as { reason: string }).reason).toContain('5678')
+  })
+
+  it.each([[{ type: 'delete' }], [{ type: 'delete', userId: '   ' }], [{ type: 'delete', anonymousId: 'anon-1' }]])(
+    'no userId (%j): success that changed nothing, no request at all',
+    async (event) => {
+      const anyRequest = trap()
+      const result = await onDelete(event as Event)
+      expect(anyRequest.isDone()).toBe(false)
+      expect(result).toMatchObject({ outcome: 'not_found', changed: false })
+      expect((result as { reason: string }).reason).toMatch(/no userId/)
+    }
+  )
+
+  it('a Refersion failure is still an error (a 5xx is retryable), never "not found"', async () => {
+    refersion().post(p('/affiliate/search')).reply(503, { error: 'Service unavailable' })
     const error = await caught(() => onDelete(docsDelete()))
+    expect(isRetryable(error)).toBe(true)
+  })
+})
+
+describe('deleteAffiliate keeps "not found" as a final error', () => {
+  it('userId only, search miss: AffiliateNotFoundError, 404, not retryable', async () => {
+    refersion().post(p('/affiliate/search'), { keyword: '5678', page: '1' }).reply(422, SEARCH_MISS)
+    const error = await caught(() => remove({ type: 'delete', userId: '5678' }))
     expect(error).toBeInstanceOf(AffiliateNotFoundError)
+    expect(error.status).toBe(404)
+    expect(isRetryable(error)).toBe(false)
   })
 })

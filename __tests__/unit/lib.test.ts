@@ -8,7 +8,9 @@ import { REFERSION_COUNTRIES, toRefersionCountry } from '../../src/lib/countries
 import { FieldValidationError } from '../../src/lib/errors'
 import {
   buildNewAffiliate,
+  EDIT_FIELDS,
   editableFields,
+  planAffiliate,
   recordAlreadyMatches,
   resolveNames,
   sameEmail
@@ -217,19 +219,73 @@ describe('affiliate helpers', () => {
     )
   })
 
-  it('editableFields keeps profile fields and drops password, status, send_welcome and email', () => {
+  it('editableFields keeps only the documented edit fields: no password, status, send_welcome, email, unique_merchant_id or conversion_trigger_coupon; offer as a number', () => {
     const body = buildNewAffiliate({
       email: 'a@b.co',
       name: 'Peter Gibbons',
       company: 'Initech',
+      offer: '4407',
+      password: 'Corr3ct#Horse',
+      status: 'ACTIVE',
+      sendWelcome: true,
+      conversionTriggerCoupon: 'C10',
       uniqueMerchantId: 'u'
     })
+    expect(body).toMatchObject({ offer: '4407', unique_merchant_id: 'u', conversion_trigger_coupon: 'C10' })
     expect(editableFields(body)).toEqual({
       first_name: 'Peter',
       last_name: 'Gibbons',
       company: 'Initech',
-      unique_merchant_id: 'u'
+      offer: 4407
     })
+  })
+
+  it('EDIT_FIELDS is the documented edit list (less id, email and custom_fields)', () => {
+    expect([...EDIT_FIELDS].sort()).toEqual(
+      [
+        'first_name',
+        'last_name',
+        'company',
+        'paypal_email',
+        'address1',
+        'address2',
+        'city',
+        'state',
+        'zip',
+        'country',
+        'phone',
+        'offer'
+      ].sort()
+    )
+  })
+
+  it('planAffiliate: a full identify can create; a name-less one only updates, with the fields present', () => {
+    const full = planAffiliate({ email: 'a@b.co', name: 'Peter Gibbons', phone: '1', conversionTriggerCoupon: 'C' })
+    expect(full.create).toMatchObject({ first_name: 'Peter', last_name: 'Gibbons', phone: '1' })
+    expect(full.edit).toEqual({ first_name: 'Peter', last_name: 'Gibbons', phone: '1' })
+    expect(full.coupon).toBe('C')
+    expect(full.cannotCreate).toBeUndefined()
+
+    const partial = planAffiliate({ email: 'a@b.co', lastName: 'Gibbons', offer: '12', uniqueMerchantId: 'u' })
+    expect(partial.create).toBeUndefined()
+    expect(partial.edit).toEqual({ last_name: 'Gibbons', offer: 12 })
+    expect(partial.cannotCreate).toBeInstanceOf(FieldValidationError)
+    expect(partial.cannotCreate?.fields).toEqual(['firstName', 'lastName', 'name'])
+    expect(planAffiliate({ email: 'a@b.co' }).edit).toEqual({})
+  })
+
+  it('planAffiliate rejects a non-numeric offer, naming the field', () => {
+    for (const input of [
+      { email: 'a@b.co', name: 'Peter Gibbons', offer: 'x1' },
+      { email: 'a@b.co', offer: '1e3' }
+    ]) {
+      expect(() => planAffiliate(input)).toThrow(FieldValidationError)
+      try {
+        planAffiliate(input)
+      } catch (error) {
+        expect((error as FieldValidationError).fields).toEqual(['offer'])
+      }
+    }
   })
 
   it('recordAlreadyMatches only when every field is visible and equal', () => {
@@ -244,6 +300,15 @@ describe('affiliate helpers', () => {
     expect(recordAlreadyMatches({ id: 'a', first_name: 'Peter', last_name: 'Gibbons' }, { ...fields, city: 'X' })).toBe(
       false
     )
+  })
+
+  it('recordAlreadyMatches compares the offer as a number against offer_id (string or number)', () => {
+    expect(recordAlreadyMatches({ id: 'a', offer_id: '4407' }, { offer: 4407 })).toBe(true)
+    expect(recordAlreadyMatches({ id: 'a', offer_id: 4407 }, { offer: 4407 })).toBe(true)
+    expect(recordAlreadyMatches({ id: 'a', offer_id: '44070' }, { offer: 4407 })).toBe(false)
+    expect(recordAlreadyMatches({ id: 'a', offer_id: '' }, { offer: 4407 })).toBe(false)
+    expect(recordAlreadyMatches({ id: 'a' }, { offer: 4407 })).toBe(false)
+    expect(recordAlreadyMatches({ id: 'a', unique_merchant_id: 'u' }, {})).toBe(true)
   })
 })
 

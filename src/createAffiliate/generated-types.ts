@@ -6,15 +6,15 @@ export interface Payload {
    */
   email: string
   /**
-   * The affiliate's first name. When empty, the first word of Name is used.
+   * The affiliate's first name. When empty, the first word of Name is used. A first and last name are required only to create an affiliate; without them an identify updates the affiliate that has the email, if any.
    */
   firstName?: string
   /**
-   * The affiliate's last name. When empty, everything after the first word of Name is used.
+   * The affiliate's last name. When empty, everything after the first word of Name is used. Required only to create an affiliate, like First Name.
    */
   lastName?: string
   /**
-   * Full name, used for whichever of First Name and Last Name is empty (first word → first name, the rest → last name).
+   * Full name, used for whichever of First Name and Last Name is empty (first word → first name, the rest → last name). Names are required only to create an affiliate.
    */
   name?: string
   /**
@@ -37,7 +37,7 @@ export interface Payload {
    */
   phone?: string
   /**
-   * Password for the affiliate's Refersion login: 9–72 characters with an upper-case letter, a lower-case letter, a digit and a symbol, no character more than 3 times in a row, not the email. Leave empty to generate a strong random password for each new affiliate (they can reset it from the Refersion login page).
+   * Password for the affiliate's Refersion login: 9–72 characters with an upper-case letter, a lower-case letter, a digit and a symbol, no character more than 3 times in a row, not the email. Leave empty to generate a strong random password for each new affiliate (they can reset it from the Refersion login page). Used only when the affiliate is created.
    */
   password?: string
   /**
@@ -45,11 +45,11 @@ export interface Payload {
    */
   status?: 'PENDING' | 'ACTIVE'
   /**
-   * The Refersion offer ID to assign. Empty: the account's default offer.
+   * The numeric Refersion offer ID to assign (digits only; anything else is rejected before any request). Sent when the affiliate is created and on updates. Empty: the account's default offer for a new affiliate, and the current offer is kept on updates.
    */
   offer?: string
   /**
-   * Whether Refersion e-mails a welcome message to a newly created affiliate.
+   * Whether Refersion e-mails a welcome message to a newly created affiliate. Used only on creation.
    */
   sendWelcome?: boolean
   /**
@@ -57,11 +57,11 @@ export interface Payload {
    */
   paypalEmail?: string
   /**
-   * A coupon code that credits conversions to this affiliate.
+   * A coupon code that credits orders to this affiliate. Sent with a new affiliate; on a repeated identify it is added to the existing affiliate as a COUPON conversion trigger (one the affiliate already has counts as done).
    */
   conversionTriggerCoupon?: string
   /**
-   * Your own ID for the affiliate, stored in Refersion. Defaults to the Segment userId; deletion requests use it to find the affiliate.
+   * Your own ID for the affiliate, stored in Refersion. Defaults to the Segment userId. Set only when the affiliate is created (Refersion does not take it on updates). Deletion requests find an affiliate by it only where Refersion's search matches it; otherwise only when the userId is the affiliate's email.
    */
   uniqueMerchantId?: string
   /**

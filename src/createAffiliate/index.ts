@@ -1,5 +1,5 @@
 import type { ActionDefinition } from '@segment/actions-core'
-import { buildNewAffiliate, upsertAffiliate } from '../lib/affiliates'
+import { planAffiliate, upsertAffiliate } from '../lib/affiliates'
 import { batchFields, createAffiliatesInBatch } from '../lib/batch'
 import { clientFor } from '../lib/client'
 import { EMAIL_DEFAULT, fallback } from '../lib/mapping'
@@ -10,7 +10,8 @@ const action: ActionDefinition<Settings, Payload> = {
   title: 'Create Affiliate',
   description:
     'Creates a Refersion affiliate from an identify call. A repeated identify for an email that already has an ' +
-    'affiliate updates that affiliate instead of failing or creating a duplicate.',
+    'affiliate updates that affiliate instead of failing or creating a duplicate; an identify without a name (Segment ' +
+    'sends only the traits that changed) only updates an existing affiliate.',
   defaultSubscription: 'type = "identify"',
   fields: {
     email: {
@@ -23,20 +24,25 @@ const action: ActionDefinition<Settings, Payload> = {
     },
     firstName: {
       label: 'First Name',
-      description: "The affiliate's first name. When empty, the first word of Name is used.",
+      description:
+        "The affiliate's first name. When empty, the first word of Name is used. A first and last name are required " +
+        'only to create an affiliate; without them an identify updates the affiliate that has the email, if any.',
       type: 'string',
       default: fallback('$.traits.firstName', '$.traits.first_name')
     },
     lastName: {
       label: 'Last Name',
-      description: "The affiliate's last name. When empty, everything after the first word of Name is used.",
+      description:
+        "The affiliate's last name. When empty, everything after the first word of Name is used. Required only to " +
+        'create an affiliate, like First Name.',
       type: 'string',
       default: fallback('$.traits.lastName', '$.traits.last_name')
     },
     name: {
       label: 'Name',
       description:
-        'Full name, used for whichever of First Name and Last Name is empty (first word → first name, the rest → last name).',
+        'Full name, used for whichever of First Name and Last Name is empty (first word → first name, the rest → last ' +
+        'name). Names are required only to create an affiliate.',
       type: 'string',
       default: { '@path': '$.traits.name' }
     },
@@ -74,7 +80,8 @@ const action: ActionDefinition<Settings, Payload> = {
       description:
         "Password for the affiliate's Refersion login: 9–72 characters with an upper-case letter, a lower-case letter, " +
         'a digit and a symbol, no character more than 3 times in a row, not the email. Leave empty to generate a ' +
-        'strong random password for each new affiliate (they can reset it from the Refersion login page).',
+        'strong random password for each new affiliate (they can reset it from the Refersion login page). Used only ' +
+        'when the affiliate is created.',
       type: 'password'
     },
     status: {
@@ -89,12 +96,15 @@ const action: ActionDefinition<Settings, Payload> = {
     },
     offer: {
       label: 'Offer ID',
-      description: "The Refersion offer ID to assign. Empty: the account's default offer.",
+      description:
+        'The numeric Refersion offer ID to assign (digits only; anything else is rejected before any request). Sent ' +
+        "when the affiliate is created and on updates. Empty: the account's default offer for a new affiliate, and " +
+        'the current offer is kept on updates.',
       type: 'string'
     },
     sendWelcome: {
       label: 'Send Welcome Email',
-      description: 'Whether Refersion e-mails a welcome message to a newly created affiliate.',
+      description: 'Whether Refersion e-mails a welcome message to a newly created affiliate. Used only on creation.',
       type: 'boolean',
       default: false
     },
@@ -105,21 +115,25 @@ const action: ActionDefinition<Settings, Payload> = {
     },
     conversionTriggerCoupon: {
       label: 'Conversion Trigger Coupon',
-      description: 'A coupon code that credits conversions to this affiliate.',
+      description:
+        'A coupon code that credits orders to this affiliate. Sent with a new affiliate; on a repeated identify it is ' +
+        'added to the existing affiliate as a COUPON conversion trigger (one the affiliate already has counts as done).',
       type: 'string'
     },
     uniqueMerchantId: {
       label: 'Unique Merchant ID',
       description:
-        'Your own ID for the affiliate, stored in Refersion. Defaults to the Segment userId; deletion requests use it to find the affiliate.',
+        'Your own ID for the affiliate, stored in Refersion. Defaults to the Segment userId. Set only when the ' +
+        'affiliate is created (Refersion does not take it on updates). Deletion requests find an affiliate by it only ' +
+        "where Refersion's search matches it; otherwise only when the userId is the affiliate's email.",
       type: 'string',
       default: { '@path': '$.userId' }
     },
     ...batchFields
   },
   perform: async (request, { payload, settings }) => {
-    const body = buildNewAffiliate(payload)
-    return upsertAffiliate(clientFor(request, settings), body)
+    const plan = planAffiliate(payload)
+    return upsertAffiliate(clientFor(request, settings), plan)
   },
   performBatch: async (request, { payload, settings }) => {
     return createAffiliatesInBatch(clientFor(request, settings), payload)

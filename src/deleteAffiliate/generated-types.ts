@@ -10,7 +10,7 @@ export interface Payload {
    */
   email?: string
   /**
-   * Used when no email is mapped: the affiliate whose Unique Merchant ID (set from userId on create) or email equals it.
+   * Used when no email is mapped: the affiliate whose email equals it, or whose Unique Merchant ID (set from userId on create) equals it where Refersion's search matches and returns that ID. Map Email when you can.
    */
   userId?: string
   /**

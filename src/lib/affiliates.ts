@@ -1,5 +1,5 @@
 import type { Payload } from '../createAffiliate/generated-types'
-import { AffiliateRecord, AffiliateStatus, RefersionClient } from './client'
+import { AffiliateRecord, AffiliateStatus, RefersionClient, TriggerResult } from './client'
 import { toRefersionCountry } from './countries'
 import {
   AffiliateNotFoundError,
@@ -17,34 +17,69 @@ export type AffiliateInput = Payload
 /** The snake_case body of `POST /affiliate/new`; empty values are never present. */
 export type NewAffiliateBody = Record<string, string>
 
-/** Fields a repeated identify may change on an existing affiliate. Password, status and welcome e-mail are
- * creation-only: re-sending them would reset a login, undo a merchant's approval or e-mail the affiliate again. */
-const EDITABLE_FIELDS = [
+/** The fields of one `/affiliate/edit` entry besides `id`: text, and `offer` as a JSON number. */
+export type EditFields = Record<string, string | number>
+
+/**
+ * The fields a repeated identify may send to `/affiliate/edit`: exactly those Refersion documents for edit (its
+ * `email` and `custom_fields` aside — the email is how we found the affiliate). Creation-only, never edited:
+ * `password`, `status` and `send_welcome` (re-sending them would reset a login, undo a merchant's approval or
+ * e-mail the affiliate again) and `unique_merchant_id` and `conversion_trigger_coupon` (edit does not document
+ * them, and Refersion answers an undocumented field with 204 "invalid field"; a coupon is added as a trigger).
+ */
+export const EDIT_FIELDS = [
   'first_name',
   'last_name',
   'company',
   'paypal_email',
   'address1',
+  'address2',
   'city',
   'state',
   'zip',
   'country',
   'phone',
-  'offer',
-  'conversion_trigger_coupon',
-  'unique_merchant_id'
+  'offer'
 ] as const
 
-/** Where a search/get record shows the current value of an editable field, when it shows it at all. */
-const RECORD_KEYS: Partial<Record<(typeof EDITABLE_FIELDS)[number], string>> = {
+/** Where a search/get record shows the current value of an edit field, when it shows it at all. Search results
+ * document `first_name`, `last_name` and `offer_id`; get adds `company_name`. */
+const RECORD_KEYS: Partial<Record<(typeof EDIT_FIELDS)[number], string>> = {
   first_name: 'first_name',
   last_name: 'last_name',
   company: 'company_name',
-  offer: 'offer_id',
-  unique_merchant_id: 'unique_merchant_id'
+  offer: 'offer_id'
 }
 
+const NAME_FIELDS = ['firstName', 'lastName', 'name'] as const
+
 export { sameEmail }
+
+/** First and last name as far as the mapping gives them: `firstName`/`lastName`, a missing half from `name`. */
+function namesOf(input: Pick<AffiliateInput, 'firstName' | 'lastName' | 'name'>): {
+  first?: string
+  last?: string
+} {
+  let first = text(input.firstName)
+  let last = text(input.lastName)
+  if (!first || !last) {
+    const [derivedFirst, ...rest] = (text(input.name) ?? '').split(/\s+/).filter(Boolean)
+    first ??= derivedFirst
+    last ??= rest.length ? rest.join(' ') : undefined
+  }
+  return { first, last }
+}
+
+function missingNamesError(input: Pick<AffiliateInput, 'name'>, first?: string, last?: string) {
+  const missing = !first && !last ? 'a first and last name' : !first ? 'a first name' : 'a last name'
+  return new FieldValidationError(
+    `Refersion requires ${missing}: map "First Name" and "Last Name" (traits.firstName/first_name, ` +
+      `traits.lastName/last_name), or "Name" (traits.name) with at least two words` +
+      (text(input.name) ? ` (the name given has only one word)` : '') +
+      '.',
+    [...NAME_FIELDS]
+  )
+}
 
 /**
  * First and last name: `firstName`/`lastName` when mapped; whichever is missing comes from `name`
@@ -54,38 +89,40 @@ export function resolveNames(input: Pick<AffiliateInput, 'firstName' | 'lastName
   first_name: string
   last_name: string
 } {
-  let first = text(input.firstName)
-  let last = text(input.lastName)
-  if (!first || !last) {
-    const [derivedFirst, ...rest] = (text(input.name) ?? '').split(/\s+/).filter(Boolean)
-    first ??= derivedFirst
-    last ??= rest.length ? rest.join(' ') : undefined
-  }
-  if (!first || !last) {
-    const missing = !first && !last ? 'a first and last name' : !first ? 'a first name' : 'a last name'
-    throw new FieldValidationError(
-      `Refersion requires ${missing}: map "First Name" and "Last Name" (traits.firstName/first_name, ` +
-        `traits.lastName/last_name), or "Name" (traits.name) with at least two words` +
-        (text(input.name) ? ` (the name given has only one word)` : '') +
-        '.',
-      ['firstName', 'lastName', 'name']
-    )
-  }
+  const { first, last } = namesOf(input)
+  if (!first || !last) throw missingNamesError(input, first, last)
   return { first_name: first, last_name: last }
 }
 
 /**
- * Builds the `/affiliate/new` body from a mapped event, validating before anything is sent:
- * names, email, password policy (or a fresh policy-valid password), country code, `"TRUE"`/`"FALSE"`.
+ * The mapped Offer ID, checked: Refersion offer IDs are numeric (edit takes a JSON number), so anything but
+ * digits is a validation error naming the field, before any request.
  */
-export function buildNewAffiliate(input: AffiliateInput): NewAffiliateBody {
+export function offerOf(value: unknown): string | undefined {
+  const offer = text(value)
+  if (offer === undefined) return undefined
+  if (!/^\d+$/.test(offer) || !Number.isSafeInteger(Number(offer))) {
+    throw new FieldValidationError(
+      `"Offer ID" must be a numeric Refersion offer ID (digits only, as shown in Refersion's offer settings); ` +
+        `got "${offer}". Leave it empty to keep the account's default offer.`,
+      ['offer']
+    )
+  }
+  return offer
+}
+
+function requireEmail(input: AffiliateInput): string {
   const email = text(input.email)
   if (!email) {
     throw new FieldValidationError('Refersion requires an email: map "Email" (traits.email) to a non-empty address.', [
       'email'
     ])
   }
-  const names = resolveNames(input)
+  return email
+}
+
+/** A mapped password, checked against Refersion's policy (undefined when none is mapped). */
+function mappedPassword(input: AffiliateInput, email: string): string | undefined {
   const mapped = typeof input.password === 'string' && input.password !== '' ? input.password : undefined
   if (mapped !== undefined) {
     const violation = passwordPolicyViolation(mapped, email)
@@ -97,22 +134,24 @@ export function buildNewAffiliate(input: AffiliateInput): NewAffiliateBody {
       )
     }
   }
+  return mapped
+}
+
+function newStatus(input: AffiliateInput): string {
   const status = text(input.status)?.toUpperCase() ?? 'PENDING'
   if (status !== 'ACTIVE' && status !== 'PENDING') {
     throw new FieldValidationError(`"Status" must be ACTIVE or PENDING for a new affiliate (got "${status}").`, [
       'status'
     ])
   }
+  return status
+}
+
+/** The profile fields both create and edit carry (text; offer as its digit string), absent values as undefined. */
+function profileOf(input: AffiliateInput) {
   const address = input.address && typeof input.address === 'object' ? input.address : {}
-  // Property by property, no object spread: V8 makes a fresh hidden class for `{ ...a, b, c }` on every call,
-  // which made this function 25× slower (measured by `npm run bench`'s CPU comparison).
-  const body: Record<string, string | undefined> = {
-    first_name: names.first_name,
-    last_name: names.last_name,
-    email,
-    password: mapped ?? generatePassword(),
-    status,
-    offer: text(input.offer),
+  return {
+    offer: offerOf(input.offer),
     company: text(input.company),
     paypal_email: text(input.paypalEmail),
     address1: text(address.street),
@@ -120,29 +159,117 @@ export function buildNewAffiliate(input: AffiliateInput): NewAffiliateBody {
     state: text(address.state),
     zip: text(address.postalCode) ?? text(address.postal_code),
     country: toRefersionCountry(address.country),
-    phone: text(input.phone),
-    send_welcome: input.sendWelcome === true ? 'TRUE' : 'FALSE',
-    conversion_trigger_coupon: text(input.conversionTriggerCoupon),
-    unique_merchant_id: text(input.uniqueMerchantId)
+    phone: text(input.phone)
   }
+}
+
+function compact(body: Record<string, string | undefined>): NewAffiliateBody {
   const out: NewAffiliateBody = {}
-  for (const [key, value] of Object.entries(body)) if (value !== undefined) out[key] = value
+  for (const key in body) if (body[key] !== undefined) out[key] = body[key]
   return out
 }
 
-/** The profile fields a repeated identify sends to `/affiliate/edit`. */
-export function editableFields(body: NewAffiliateBody): Record<string, string> {
-  const fields: Record<string, string> = {}
-  for (const key of EDITABLE_FIELDS) if (body[key] !== undefined) fields[key] = body[key]
+/**
+ * Builds the `/affiliate/new` body from a mapped event, validating before anything is sent:
+ * names, email, password policy (or a fresh policy-valid password), offer ID, country code, `"TRUE"`/`"FALSE"`.
+ */
+export function buildNewAffiliate(input: AffiliateInput): NewAffiliateBody {
+  const email = requireEmail(input)
+  const names = resolveNames(input)
+  const password = mappedPassword(input, email) ?? generatePassword()
+  return newBody(input, email, names.first_name, names.last_name, password, newStatus(input), profileOf(input))
+}
+
+function newBody(
+  input: AffiliateInput,
+  email: string,
+  first: string,
+  last: string,
+  password: string,
+  status: string,
+  profile: ReturnType<typeof profileOf>
+): NewAffiliateBody {
+  // Property by property, no object spread: V8 makes a fresh hidden class for `{ ...a, b, c }` on every call,
+  // which made this function 25× slower (measured by `npm run bench`'s CPU comparison).
+  return compact({
+    first_name: first,
+    last_name: last,
+    email,
+    password,
+    status,
+    offer: profile.offer,
+    company: profile.company,
+    paypal_email: profile.paypal_email,
+    address1: profile.address1,
+    city: profile.city,
+    state: profile.state,
+    zip: profile.zip,
+    country: profile.country,
+    phone: profile.phone,
+    send_welcome: input.sendWelcome === true ? 'TRUE' : 'FALSE',
+    conversion_trigger_coupon: text(input.conversionTriggerCoupon),
+    unique_merchant_id: text(input.uniqueMerchantId)
+  })
+}
+
+/**
+ * The documented `/affiliate/edit` fields of a body (new-affiliate body or the fields of a partial identify):
+ * only EDIT_FIELDS, `offer` as a JSON number.
+ */
+export function editableFields(body: Record<string, string | undefined>): EditFields {
+  const fields: EditFields = {}
+  for (const key of EDIT_FIELDS) {
+    const value = body[key]
+    if (value === undefined) continue
+    fields[key] = key === 'offer' ? Number(value) : value
+  }
   return fields
 }
 
-/** True when the record visibly holds every value we would send, so an edit would change nothing. */
-export function recordAlreadyMatches(record: AffiliateRecord, fields: Record<string, string>): boolean {
+/** Everything one identify asks for, validated before any request. */
+export interface AffiliatePlan {
+  email: string
+  /** The `/affiliate/new` body; absent for a partial identify (no usable first and last name): it cannot create. */
+  create?: NewAffiliateBody
+  /** Why this identify cannot create (a partial identify): the validation error naming the name fields. */
+  cannotCreate?: FieldValidationError
+  /** The fields an update of an existing affiliate sends to `/affiliate/edit` (may be empty). */
+  edit: EditFields
+  /** A coupon to add as a COUPON conversion trigger when the affiliate already exists. */
+  coupon?: string
+}
+
+/**
+ * Validates a mapped identify and says what it may do. Names are required only to create: without a usable first
+ * and last name the plan has no `create`, and the identify can only update an affiliate that already has the email.
+ * Every other input problem (email, password, status, offer) is thrown here, before any request.
+ */
+export function planAffiliate(input: AffiliateInput): AffiliatePlan {
+  const email = requireEmail(input)
+  const password = mappedPassword(input, email)
+  const status = newStatus(input)
+  const profile = profileOf(input)
+  const coupon = text(input.conversionTriggerCoupon)
+  const { first, last } = namesOf(input)
+  if (first && last) {
+    const create = newBody(input, email, first, last, password ?? generatePassword(), status, profile)
+    return { email, create, edit: editableFields(create), coupon }
+  }
+  const partial: Record<string, string | undefined> = profile
+  partial.first_name = first
+  partial.last_name = last
+  return { email, cannotCreate: missingNamesError(input, first, last), edit: editableFields(partial), coupon }
+}
+
+/** True when the record visibly holds every value we would send, so an edit would change nothing. Offer IDs are
+ * compared as numbers (search documents `offer_id` as a string, edit takes a number). */
+export function recordAlreadyMatches(record: AffiliateRecord, fields: EditFields): boolean {
   return Object.entries(fields).every(([key, value]) => {
     const recordKey = RECORD_KEYS[key as keyof typeof RECORD_KEYS]
     if (!recordKey || !(recordKey in record)) return false
-    return text(record[recordKey]) === value
+    const current = text(record[recordKey])
+    if (current === undefined) return false
+    return typeof value === 'number' ? /^\d+$/.test(current) && Number(current) === value : current === value
   })
 }
 
@@ -157,41 +284,94 @@ export function isEmailTaken(error: unknown): boolean {
 export type UpsertOutcome = 'created' | 'updated' | 'unchanged'
 
 export interface UpsertResult {
+  /** `created`: a new affiliate; `updated`: an existing one was edited and/or given the coupon trigger;
+   * `unchanged`: it existed and nothing needed sending (or only a trigger it already had). */
   outcome: UpsertOutcome
   email: string
   id?: number
   code?: string
   link?: string
+  /** The `/affiliate/edit` field keys sent, when an edit was sent. */
+  edited?: string[]
+  /** The coupon trigger on an existing affiliate: `added`, or `exists` (it already had it — counts as done). */
+  coupon?: TriggerResult['outcome']
+}
+
+/** The affiliate code of a found record: search's `id` (documented as the code), else `get`'s answer. */
+async function affiliateCodeOf(client: RefersionClient, record: AffiliateRecord, knownId?: number): Promise<string> {
+  const direct = text(record.affiliate_code) ?? (typeof record.id === 'string' ? text(record.id) : undefined)
+  if (direct) return direct
+  const id = knownId ?? (await client.numericIdOf(record))
+  const full = await client.getAffiliate({ id })
+  const code = text(full?.affiliate_code) ?? text(full?.link)?.match(/\/c\/([^/?#]+)\/?$/)?.[1]
+  if (code) return code
+  throw new RefersionApiError(
+    `Refersion did not give the affiliate code of affiliate ${id}, which adding the coupon as a conversion trigger needs`,
+    { status: 502, refersionStatus: 200 }
+  )
 }
 
 /**
- * Creates the affiliate (one request). When Refersion answers that the email is taken — a repeated
- * identify, or a retry of a create whose answer was lost — finds that exact affiliate and updates its
- * profile instead: search (exact, case-insensitive email), get (only when search gives a code), edit.
+ * Creates the affiliate (one request) when the identify can. When Refersion answers that the email is taken — a
+ * repeated identify, or a retry of a create whose answer was lost — or when the identify has no usable name (a
+ * partial identify: looked up first, never created), finds that exact affiliate and updates it: search (exact,
+ * case-insensitive email), get (only when needed for the numeric id), edit (only the documented edit fields, and
+ * only when something is to be sent), then the coupon as a COUPON conversion trigger.
  */
-export async function upsertAffiliate(client: RefersionClient, body: NewAffiliateBody): Promise<UpsertResult> {
-  try {
-    const created = await client.createAffiliate(body)
-    return { outcome: 'created', email: body.email, id: created.numericId, code: created.code, link: created.link }
-  } catch (error) {
-    if (!isEmailTaken(error)) throw error
+export async function upsertAffiliate(client: RefersionClient, plan: AffiliatePlan): Promise<UpsertResult> {
+  const { email, create, cannotCreate } = plan
+  if (create) {
+    try {
+      const created = await client.createAffiliate(create)
+      return { outcome: 'created', email, id: created.numericId, code: created.code, link: created.link }
+    } catch (error) {
+      if (!isEmailTaken(error)) throw error
+    }
   }
-  const record = await client.findAffiliate(body.email, (r) => sameEmail(r.email, body.email))
+  const record = await client.findAffiliate(email, (r) => sameEmail(r.email, email))
   if (!record) {
+    if (!create && cannotCreate) {
+      throw new FieldValidationError(
+        `${cannotCreate.message} No affiliate has the email ${email} yet, and an identify without a name can only ` +
+          'update an existing affiliate, so nothing was created.',
+        cannotCreate.fields
+      )
+    }
     // Refersion says the email is taken but search does not show it yet (its index can lag behind).
     throw new RefersionRetryableError(
-      `Refersion reports the email ${body.email} as taken, but its search finds no affiliate with exactly that email yet`,
+      `Refersion reports the email ${email} as taken, but its search finds no affiliate with exactly that email yet`,
       503
     )
   }
-  const fields = editableFields(body)
-  const code = typeof record.id === 'string' && !/^\d+$/.test(record.id) ? record.id : undefined
-  if (recordAlreadyMatches(record, fields)) {
-    return { outcome: 'unchanged', email: body.email, code }
+  return updateFound(client, plan, record)
+}
+
+async function updateFound(
+  client: RefersionClient,
+  plan: AffiliatePlan,
+  record: AffiliateRecord
+): Promise<UpsertResult> {
+  const result: UpsertResult = { outcome: 'unchanged', email: plan.email }
+  const searchCode = typeof record.id === 'string' && !/^\d+$/.test(record.id) ? record.id : undefined
+  if (searchCode) result.code = searchCode
+  const fields = plan.edit
+  const keys = Object.keys(fields)
+  let id: number | undefined
+  if (keys.length > 0 && !recordAlreadyMatches(record, fields)) {
+    id = await client.numericIdOf(record)
+    await client.editAffiliate(id, fields)
+    result.outcome = 'updated'
+    result.id = id
+    result.edited = keys
   }
-  const id = await client.numericIdOf(record)
-  await client.editAffiliate(id, fields)
-  return { outcome: 'updated', email: body.email, id, code }
+  if (plan.coupon) {
+    const code = await affiliateCodeOf(client, record, id)
+    const trigger = await client.addTrigger(code, 'COUPON', plan.coupon)
+    result.code = code
+    result.coupon = trigger.outcome
+    if (trigger.outcome === 'added') result.outcome = 'updated'
+  }
+  return result
 }
 
 /** How an event names the affiliate to remove. */
@@ -259,4 +439,35 @@ export async function removeAffiliate(client: RefersionClient, target: Affiliate
   const result = await client.changeStatus([id], status)
   if (result.notChanged.includes(id)) throw notChangedError(`change affiliate ${id} to ${status}`)
   return { id, status }
+}
+
+/** What a Segment deletion request (`onDelete`) did. */
+export type DeletionRequestResult =
+  | { outcome: 'disabled'; changed: true; userId: string; id: number; status: 'DISABLED' }
+  | { outcome: 'not_found'; changed: false; userId?: string; reason: string }
+
+/**
+ * A Segment user-deletion request: disables the affiliate whose `unique_merchant_id` (when Refersion's search
+ * returns it) or email equals the userId. A deletion asks that nothing of the user remain, and most users were never
+ * affiliates, so "no such affiliate" (or no userId at all) is a success that changed nothing, said so in the result.
+ */
+export async function removeDeletedUser(client: RefersionClient, userIdValue: unknown): Promise<DeletionRequestResult> {
+  const userId = text(userIdValue)
+  if (!userId) {
+    return { outcome: 'not_found', changed: false, reason: 'The deletion request has no userId: nothing to remove.' }
+  }
+  try {
+    const { id } = await removeAffiliate(client, { userId }, 'DISABLED')
+    return { outcome: 'disabled', changed: true, userId, id, status: 'DISABLED' }
+  } catch (error) {
+    if (!(error instanceof AffiliateNotFoundError)) throw error
+    return {
+      outcome: 'not_found',
+      changed: false,
+      userId,
+      reason:
+        `No Refersion affiliate has the email or unique merchant ID "${userId}" (as far as Refersion's search ` +
+        'shows): nothing to remove.'
+    }
+  }
 }

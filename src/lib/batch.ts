@@ -8,9 +8,9 @@ import {
 import type { InputField, JSONLikeObject } from '@segment/actions-core'
 import {
   AffiliateInput,
+  AffiliatePlan,
   AffiliateTarget,
-  buildNewAffiliate,
-  NewAffiliateBody,
+  planAffiliate,
   removalStatus,
   RemovalStatus,
   resolveAffiliateId,
@@ -135,14 +135,17 @@ export function setError(response: MultiStatusResponse, index: number, error: un
   })
 }
 
-/** What a success reports as sent: the new-affiliate body without the password. */
-function shown(body: NewAffiliateBody): Record<string, string> {
-  return body.password ? Object.assign({}, body, { password: '<redacted>' }) : body
+/** What an event asks Refersion for, reported with its result: the new-affiliate body without the password, or
+ * for a partial identify (which can only update) the email and the edit fields. */
+function shown(plan: AffiliatePlan): JSONLikeObject {
+  if (!plan.create) return Object.assign({ email: plan.email }, plan.edit)
+  return plan.create.password ? Object.assign({}, plan.create, { password: '<redacted>' }) : plan.create
 }
 
 /**
  * performBatch for createAffiliate: each event is validated on its own (a bad one sends nothing and fails
- * alone), then upserted concurrently. Events for the same email run one after another, in order, so the
+ * alone), then upserted concurrently, by the same rules as perform (partial identifies update only, coupons on
+ * existing affiliates become triggers). Events for the same email run one after another, in order, so the
  * last identify wins and a batch never races itself into a duplicate.
  */
 export async function createAffiliatesInBatch(
@@ -150,14 +153,14 @@ export async function createAffiliatesInBatch(
   payloads: readonly AffiliateInput[]
 ): Promise<MultiStatusResponse> {
   const response = new MultiStatusResponse()
-  const groups = new Map<string, { index: number; body: NewAffiliateBody }[]>()
+  const groups = new Map<string, { index: number; plan: AffiliatePlan }[]>()
   payloads.forEach((payload, index) => {
     try {
-      const body = buildNewAffiliate(payload)
-      const key = body.email.toLowerCase()
+      const plan = planAffiliate(payload)
+      const key = plan.email.toLowerCase()
       const group = groups.get(key)
-      if (group) group.push({ index, body })
-      else groups.set(key, [{ index, body }])
+      if (group) group.push({ index, plan })
+      else groups.set(key, [{ index, plan }])
     } catch (error) {
       setError(response, index, error)
     }
@@ -165,9 +168,9 @@ export async function createAffiliatesInBatch(
   const chains = [...groups.values()]
   const outcomes = await runBounded(chains, async (chain, _index, report) => {
     const results: Outcome<unknown>[] = []
-    for (const { body } of chain) {
+    for (const { plan } of chain) {
       try {
-        results.push({ ok: true, value: await upsertAffiliate(client, body) })
+        results.push({ ok: true, value: await upsertAffiliate(client, plan) })
       } catch (error) {
         report(error)
         results.push({ ok: false, error })
@@ -183,15 +186,15 @@ export async function createAffiliatesInBatch(
   })
   chains.forEach((chain, c) => {
     const outcome = outcomes[c]
-    chain.forEach(({ index, body }, k) => {
+    chain.forEach(({ index, plan }, k) => {
       const result = outcome.ok ? outcome.value[k] : outcome
       if (result.ok)
         response.setSuccessResponseAtIndex(index, {
           status: 200,
-          sent: shown(body),
+          sent: shown(plan),
           body: result.value as JSONLikeObject
         })
-      else setError(response, index, result.error, shown(body))
+      else setError(response, index, result.error, shown(plan))
     })
   })
   return response
