@@ -7,5 +7,8 @@ module.exports = {
   testMatch: ['**/__tests__/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   setupFiles: ['<rootDir>/__tests__/setup-env.js'],
-  testTimeout: 30000
+  testTimeout: 30000,
+  // A worker's heap grows from file to file (nock, actions-core, sandboxes); recycling it past this keeps the
+  // timing-sensitive fault suites from running on a worker that is busy collecting garbage.
+  workerIdleMemoryLimit: '512MB'
 }

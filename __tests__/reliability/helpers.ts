@@ -16,7 +16,7 @@ export const SETTINGS = { apiKey: API_KEY }
 
 export const destination = new Destination(definition)
 
-export type Slug = 'createAffiliate' | 'deleteAffiliate'
+export type Slug = 'createAffiliate' | 'deleteAffiliate' | 'trackOrder' | 'cancelOrder' | 'addConversionTrigger'
 
 /** The action's default mappings, with `overrides` on top (what a workspace owner would configure). */
 export function mappingOf(slug: Slug, overrides: JSONObject = {}): JSONObject {
@@ -257,18 +257,23 @@ export function addCounts(a: Record<string, number>, b: Record<string, number>):
   for (const [key, value] of Object.entries(b)) a[key] = (a[key] ?? 0) + value
 }
 
-/** Points the destination at `sandbox` with a request timeout for this file, restoring the environment after. */
+/**
+ * Points the destination at `sandbox` (REST API and order-tracking host) with a request timeout for this file,
+ * restoring the environment after.
+ */
 export function useSandboxEnv(sandbox: () => RunningSandbox | undefined, timeoutMs: number): void {
-  const saved = { base: process.env.REFERSION_BASE_URL, timeout: process.env.REFERSION_TIMEOUT_MS }
+  const names = ['REFERSION_BASE_URL', 'REFERSION_TRACKING_URL', 'REFERSION_TIMEOUT_MS'] as const
+  const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]))
   beforeAll(() => {
     process.env.REFERSION_BASE_URL = sandbox()!.apiBaseUrl
+    process.env.REFERSION_TRACKING_URL = sandbox()!.trackingUrl
     process.env.REFERSION_TIMEOUT_MS = String(timeoutMs)
   })
   afterAll(async () => {
     await sandbox()?.close()
-    if (saved.base === undefined) delete process.env.REFERSION_BASE_URL
-    else process.env.REFERSION_BASE_URL = saved.base
-    if (saved.timeout === undefined) delete process.env.REFERSION_TIMEOUT_MS
-    else process.env.REFERSION_TIMEOUT_MS = saved.timeout
+    for (const name of names) {
+      if (saved[name] === undefined) delete process.env[name]
+      else process.env[name] = saved[name]
+    }
   })
 }

@@ -2,7 +2,8 @@
  * `npm run bench`: measures the destination against the in-process Refersion sandbox, side by side in one
  * run — sequential `perform` per event (Segment's classic one-event-at-a-time delivery) vs. `performBatch`
  * with the default batch size — and compares our createAffiliate CPU cost with a minimal actions-core
- * action that sends the same single POST. Prints a table, then one line of JSON with every figure.
+ * action that sends the same single POST. Workloads: new identifies, repeated identifies, deletes, and orders
+ * (Track Order, one tracking-webhook request each). Prints a table, then one line of JSON with every figure.
  */
 import { fork } from 'node:child_process'
 import os from 'node:os'
@@ -64,6 +65,33 @@ function deletion(prefix: string, i: number): SegmentEvent {
   } as SegmentEvent
 }
 
+/** Order `i` of the run `prefix`: a unique order id and cart, two products, a coupon no affiliate holds. */
+function orderCompleted(prefix: string, i: number): SegmentEvent {
+  return {
+    type: 'track',
+    event: 'Order Completed',
+    messageId: `order-${prefix}-${i}`,
+    timestamp: '2026-01-02T00:00:00.000Z',
+    userId: `${prefix}-buyer-${i}`,
+    context: { traits: { email: `${prefix}.buyer.${i}@bench.example` }, ip: '203.0.113.9' },
+    properties: {
+      order_id: orderId(prefix, i),
+      checkout_id: `${prefix}-checkout-${i}`,
+      currency: 'usd',
+      shipping: 4.5,
+      tax: 2.1,
+      discount: -5,
+      coupon: 'BENCH5',
+      products: [
+        { product_id: `${prefix}-p-${i}`, sku: `SKU-${i % 97}`, name: 'T-shirt', price: 19.99, quantity: 2 },
+        { product_id: `${prefix}-q-${i}`, name: 'Mug', price: '7.50' }
+      ]
+    }
+  } as SegmentEvent
+}
+
+const orderId = (prefix: string, i: number) => `${prefix}-order-${i}`
+
 /** Samples RSS while `fn` runs. */
 async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; peakRss: number }> {
   let peakRss = process.memoryUsage.rss()
@@ -116,7 +144,9 @@ export const WORKLOADS: Workload[] = [
     event: (prefix, i) => identify(prefix, i, REPEAT_PHONE),
     env: { REFERSION_CACHE: 'off' }
   },
-  { name: 'delete', action: 'deleteAffiliate', event: (prefix, i) => deletion(prefix, i) }
+  { name: 'delete', action: 'deleteAffiliate', event: (prefix, i) => deletion(prefix, i) },
+  // Every order is unique (its own order id), so each costs exactly its one tracking-webhook request.
+  { name: 'order', action: 'trackOrder', event: (prefix, i) => orderCompleted(prefix, i) }
 ]
 
 const RUN_PREFIX: Record<Row['mode'], string> = { sequential: 'seq', batch: 'bat' }
@@ -203,11 +233,30 @@ function affiliateIntegrity(sandbox: RunningSandbox, n: number): { lost: number;
   return { lost, duplicates }
 }
 
-/** Runs every workload, sequential then batch, against an in-process sandbox; then checks the affiliates. */
+/**
+ * Nothing lost, nothing duplicated among the orders: every order of both runs recorded by the sandbox, each
+ * received exactly once.
+ */
+function orderIntegrity(sandbox: RunningSandbox, n: number): { lost: number; duplicates: number } {
+  let lost = 0
+  let duplicates = 0
+  for (const prefix of Object.values(RUN_PREFIX)) {
+    for (let i = 0; i < n; i++) {
+      const order = sandbox.ledger.get(orderId(prefix, i))
+      if (!order) lost++
+      else duplicates += order.deliveries - 1
+    }
+  }
+  duplicates += Math.max(0, sandbox.ledger.size - 2 * n)
+  return { lost, duplicates }
+}
+
+/** Runs every workload, sequential then batch, against an in-process sandbox; then checks what it holds. */
 export async function benchmark(options: BenchOptions, log: (line: string) => void = console.log) {
   const sandbox: RunningSandbox = await startSandbox({ latencyMs: options.latency, seed: options.seed })
-  const previousBase = process.env.REFERSION_BASE_URL
+  const previous = { base: process.env.REFERSION_BASE_URL, tracking: process.env.REFERSION_TRACKING_URL }
   process.env.REFERSION_BASE_URL = sandbox.apiBaseUrl
+  process.env.REFERSION_TRACKING_URL = sandbox.trackingUrl
   try {
     const definition = loadDefinition()
     const runner: Runner = { sandbox, destination: new Destination(definition), definition, options, log }
@@ -218,10 +267,19 @@ export async function benchmark(options: BenchOptions, log: (line: string) => vo
     for (const workload of WORKLOADS) {
       for (const mode of ['sequential', 'batch'] as const) rows.push(await runWorkload(runner, workload, mode))
     }
-    return { rows, ...affiliateIntegrity(sandbox, options.events), definition }
+    const affiliates = affiliateIntegrity(sandbox, options.events)
+    const orders = orderIntegrity(sandbox, options.events)
+    return {
+      rows,
+      lost: affiliates.lost + orders.lost,
+      duplicates: affiliates.duplicates + orders.duplicates,
+      definition
+    }
   } finally {
-    if (previousBase === undefined) delete process.env.REFERSION_BASE_URL
-    else process.env.REFERSION_BASE_URL = previousBase
+    if (previous.base === undefined) delete process.env.REFERSION_BASE_URL
+    else process.env.REFERSION_BASE_URL = previous.base
+    if (previous.tracking === undefined) delete process.env.REFERSION_TRACKING_URL
+    else process.env.REFERSION_TRACKING_URL = previous.tracking
     await sandbox.close()
   }
 }
@@ -436,6 +494,12 @@ export async function runBench(options: BenchOptions): Promise<Record<string, nu
     cache_full_rss_mb: round(memory.peakRssMb, 1),
     cache_empty_rss_mb: round(memory.emptyRssMb, 1),
     cache_heap_mb: round(memory.cacheHeapMb, 1),
+    order_speedup: round(speedup('order')),
+    // Over both runs (sequential and batch): every order is one tracking-webhook request, never more.
+    requests_per_order: round(
+      (find('order', 'sequential').requestsPerEvent + find('order', 'batch').requestsPerEvent) / 2,
+      3
+    ),
     cpu_overhead_ratio: round(cpu.ratio, 3),
     lost,
     duplicates
