@@ -5,6 +5,7 @@ import destination from '../../src'
 import { BATCH_CONCURRENCY, MAX_BATCH_BACKOFF_MS, MAX_RETRY_AFTER_MS, runBounded } from '../../src/lib/batch'
 import { RefersionRetryableError } from '../../src/lib/errors'
 import {
+  batchStatuses,
   counted,
   CREATED,
   EMAIL_TAKEN,
@@ -14,7 +15,6 @@ import {
   SEARCH_MISS,
   searchResult,
   SECRET_KEY,
-  settings,
   useOfflineNock
 } from './helpers'
 
@@ -27,24 +27,10 @@ useOfflineNock()
 process.env.REFERSION_CACHE = 'off'
 
 type Event = Partial<SegmentEvent>
-interface Status {
-  status: number
-  errortype?: string
-  errormessage?: string
-  sent?: unknown
-  body?: unknown
-}
 
 /** Runs performBatch and returns the per-event statuses Segment would see. */
-async function batch(action: 'createAffiliate' | 'deleteAffiliate', events: Event[], mapping: JSONObject = {}) {
-  await testDestination.testBatchAction(action, {
-    events: events as SegmentEvent[],
-    settings,
-    mapping,
-    useDefaultMappings: true
-  })
-  return testDestination.results[0].multistatus as Status[]
-}
+const batch = (action: 'createAffiliate' | 'deleteAffiliate', events: Event[], mapping: JSONObject = {}) =>
+  batchStatuses(testDestination, action, events, mapping)
 
 const person = (i: number, extra: Record<string, unknown> = {}): Event => ({
   type: 'identify',

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import nock from 'nock'
-import type { SegmentEvent } from '@segment/actions-core'
+import type { createTestIntegration, JSONObject, SegmentEvent } from '@segment/actions-core'
+import type { Settings } from '../../src/generated-types'
 import { passwordPolicyViolation } from '../../src/lib/password'
 import identifyFixture from '../fixtures/refersion-identify.json'
 import deleteFixture from '../fixtures/refersion-delete.json'
@@ -130,4 +131,30 @@ export function useOfflineNock(): void {
     expect(takeUnmatched()).toEqual([])
   })
   afterAll(() => nock.enableNetConnect())
+}
+
+/** One event's result in a batch, as Segment sees it (performBatch's multistatus entry). */
+export interface BatchStatus {
+  status: number
+  errortype?: string
+  errormessage?: string
+  sent?: unknown
+  body?: unknown
+}
+
+/** Runs performBatch with the default mappings (plus `mapping`) and returns the per-event statuses. */
+export async function batchStatuses(
+  testDestination: ReturnType<typeof createTestIntegration<Settings>>,
+  action: string,
+  events: Partial<SegmentEvent>[],
+  mapping: JSONObject = {}
+): Promise<BatchStatus[]> {
+  testDestination.results = []
+  await testDestination.testBatchAction(action, {
+    events: events as SegmentEvent[],
+    settings,
+    mapping,
+    useDefaultMappings: true
+  })
+  return testDestination.results[0].multistatus as BatchStatus[]
 }

@@ -2,7 +2,7 @@ import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import destination from '../../src'
-import { PUBLIC_KEY, SECRET_KEY, settings } from './helpers'
+import { batchStatuses, PUBLIC_KEY, SECRET_KEY, settings } from './helpers'
 
 /** Refersion's production tracking host: unit tests never set REFERSION_TRACKING_URL (see __tests__/setup-env.js). */
 export const TRACKING_ORIGIN = 'https://inbound-webhooks.refersion.com'
@@ -105,16 +105,8 @@ export function run(action: ConversionAction, event: Event, mapping: JSONObject 
 }
 
 /** Runs performBatch and returns the per-event statuses Segment would see. */
-export async function batch(action: ConversionAction, events: Event[], mapping: JSONObject = {}) {
-  testDestination.results = []
-  await testDestination.testBatchAction(action, {
-    events: events as SegmentEvent[],
-    settings,
-    mapping,
-    useDefaultMappings: true
-  })
-  return testDestination.results[0].multistatus as Status[]
-}
+export const batch = (action: ConversionAction, events: Event[], mapping: JSONObject = {}) =>
+  batchStatuses(testDestination, action, events, mapping)
 
 /** What the last `run` returned from perform (the action's result). */
 export function performed(): unknown {

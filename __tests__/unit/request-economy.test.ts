@@ -11,6 +11,7 @@ import { AFFILIATE_CACHE_MAX, affiliateCache } from '../../src/lib/affiliate-cac
 import { cacheAccountOf, EDIT_FIELDS, planAffiliate, planFingerprint } from '../../src/lib/affiliates'
 import { isRetryable, RefersionApiError } from '../../src/lib/errors'
 import {
+  batchStatuses,
   caught,
   CREATED,
   EMAIL_TAKEN,
@@ -76,16 +77,8 @@ async function perform(event: Event, mapping: JSONObject = {}, actionSettings = 
   return (testDestination.results[testDestination.results.length - 1] as { data?: Record<string, unknown> }).data
 }
 
-async function batch(action: 'createAffiliate' | 'deleteAffiliate', events: Event[], mapping: JSONObject = {}) {
-  testDestination.results = []
-  await testDestination.testBatchAction(action, {
-    events: events as SegmentEvent[],
-    settings,
-    mapping,
-    useDefaultMappings: true
-  })
-  return testDestination.results[0].multistatus as { status: number; body?: unknown; errortype?: string }[]
-}
+const batch = (action: 'createAffiliate' | 'deleteAffiliate', events: Event[], mapping: JSONObject = {}) =>
+  batchStatuses(testDestination, action, events, mapping)
 
 /** A first identify: one /affiliate/new, answered with the affiliate's code and numeric id; now remembered. */
 async function warm(
