@@ -47,6 +47,9 @@ import {
 } from './scenario'
 
 const SEED = 20260105
+// A loaded machine makes these runs slower, not wrong: jest's default 30 s would end a test mid-run and leave its
+// events landing in the next test's sandbox.
+const LONG_TEST_MS = 180_000
 const TIMEOUT_MS = 300
 const FAULTS: Partial<SandboxFaults> = {
   errorRates: { 429: 0.015, 500: 0.015, 503: 0.015 },
@@ -211,109 +214,117 @@ async function deliverSingle(steps: readonly Step[]): Promise<Final[]> {
 }
 
 describe('fault injection against the sandbox', () => {
-  it('execute: identify → changed identifies → delete → identify again, under every fault kind', async () => {
-    sandbox.reset()
-    const rng = rngOf(SEED)
-    const model = new Model()
-    const persons = people(rng, 'single', SINGLE_PEOPLE)
-    const newRejected: Person[] = [0, 1, 2].map((i) => ({ key: `single-rej-${i}`, email: `rejected.${i}@rel.test` }))
+  it(
+    'execute: identify → changed identifies → delete → identify again, under every fault kind',
+    async () => {
+      sandbox.reset()
+      const rng = rngOf(SEED)
+      const model = new Model()
+      const persons = people(rng, 'single', SINGLE_PEOPLE)
+      const newRejected: Person[] = [0, 1, 2].map((i) => ({ key: `single-rej-${i}`, email: `rejected.${i}@rel.test` }))
 
-    const phases: Step[][] = []
-    phases.push(
-      shuffle(rng, [
-        ...persons.map((p) => identify(rng, p, 1)),
-        ...invalidIdentifies('single'),
-        ...newRejected.map((p) => rejectedIdentify(rng, p))
-      ])
-    )
-    phases.push(
-      shuffle(
-        rng,
-        persons.filter(() => rng() < 0.85).map((p) => (rng() < 0.07 ? rejectedIdentify(rng, p) : identify(rng, p, 2)))
+      const phases: Step[][] = []
+      phases.push(
+        shuffle(rng, [
+          ...persons.map((p) => identify(rng, p, 1)),
+          ...invalidIdentifies('single'),
+          ...newRejected.map((p) => rejectedIdentify(rng, p))
+        ])
       )
-    )
-    phases.push(shuffle(rng, [...persons.filter(() => rng() < 0.5).map((p) => identify(rng, p, 3))]))
-    const deleted = persons.filter(() => rng() < 0.6)
-    const deletes = deletions(rng, deleted, true)
-    // The same deletion delivered twice (Segment only deduplicates by messageId): both succeed.
-    const again = deletes.filter((d) => d.action === 'deleteAffiliate').slice(0, 6)
-    phases.push(shuffle(rng, [...deletes, ...again.map((d) => ({ ...d })), ...invalidDeletes('single')]))
-    phases.push(
-      shuffle(
-        rng,
-        deleted.slice(0, 25).map((p) => identify(rng, p, 4))
+      phases.push(
+        shuffle(
+          rng,
+          persons.filter(() => rng() < 0.85).map((p) => (rng() < 0.07 ? rejectedIdentify(rng, p) : identify(rng, p, 2)))
+        )
       )
-    )
-
-    const problems: string[] = []
-    for (const phase of phases) {
-      const finals = await deliverSingle(phase)
-      await settle()
-      problems.push(...account(phase, finals, model, 'execute'))
-    }
-    collectStats()
-    expect(problems).toEqual([])
-    verifyState(model)
-    expect(sink.leaks(SECRET_KEY)).toEqual([])
-  })
-
-  it('executeBatch: a person’s identifies in one batch, then batched deletes, under every fault kind', async () => {
-    sandbox.reset()
-    const rng = rngOf(SEED + 1)
-    const model = new Model()
-    const persons = people(rng, 'batch', BATCH_PEOPLE)
-    const newRejected: Person[] = [0, 1, 2].map((i) => ({ key: `batch-rej-${i}`, email: `rejected.b${i}@rel.test` }))
-
-    // Phase 1: every person's identifies travel together (in order) in the same batch.
-    const groups: Step[][] = persons.map((p) => {
-      const group = [identify(rng, p, 1)]
-      if (rng() < 0.7) group.push(identify(rng, p, 2))
-      // A repeated identify Refersion rejects, followed by a good one: the rejection must not take it down.
-      if (rng() < 0.1) group.push(rejectedIdentify(rng, p), identify(rng, p, 3))
-      else if (rng() < 0.4) group.push(identify(rng, p, 3))
-      return group
-    })
-    for (const step of invalidIdentifies('batch')) groups.push([step])
-    for (const p of newRejected) groups.push([rejectedIdentify(rng, p)])
-    const identifies = shuffle(rng, groups)
-
-    const deleted = persons.filter(() => rng() < 0.6)
-    const deletes = deletions(rng, deleted, false)
-    const again = deletes.slice(0, 6).map((d) => ({ ...d }))
-    const deletePhase = shuffle(rng, [...deletes, ...again, ...invalidDeletes('batch')])
-    const reidentify = shuffle(
-      rng,
-      deleted.slice(0, 30).map((p) => identify(rng, p, 4))
-    )
-
-    const problems: string[] = []
-    const run = async (slug: 'createAffiliate' | 'deleteAffiliate', stepGroups: Step[][]) => {
-      const steps = stepGroups.flat()
-      const items: BatchItem[] = stepGroups.flatMap((group, g) =>
-        group.map((step) => ({ group: `g${g}`, event: step.event }))
+      phases.push(shuffle(rng, [...persons.filter(() => rng() < 0.5).map((p) => identify(rng, p, 3))]))
+      const deleted = persons.filter(() => rng() < 0.6)
+      const deletes = deletions(rng, deleted, true)
+      // The same deletion delivered twice (Segment only deduplicates by messageId): both succeed.
+      const again = deletes.filter((d) => d.action === 'deleteAffiliate').slice(0, 6)
+      phases.push(shuffle(rng, [...deletes, ...again.map((d) => ({ ...d })), ...invalidDeletes('single')]))
+      phases.push(
+        shuffle(
+          rng,
+          deleted.slice(0, 25).map((p) => identify(rng, p, 4))
+        )
       )
-      const mapping = slug === 'createAffiliate' ? createMapping : deleteMapping
-      const finals = await deliverBatches(slug, items, mapping, sink, {
-        batchSize: 50,
-        concurrency: 3,
-        between: settle
+
+      const problems: string[] = []
+      for (const phase of phases) {
+        const finals = await deliverSingle(phase)
+        await settle()
+        problems.push(...account(phase, finals, model, 'execute'))
+      }
+      collectStats()
+      expect(problems).toEqual([])
+      verifyState(model)
+      expect(sink.leaks(SECRET_KEY)).toEqual([])
+    },
+    LONG_TEST_MS
+  )
+
+  it(
+    'executeBatch: a person’s identifies in one batch, then batched deletes, under every fault kind',
+    async () => {
+      sandbox.reset()
+      const rng = rngOf(SEED + 1)
+      const model = new Model()
+      const persons = people(rng, 'batch', BATCH_PEOPLE)
+      const newRejected: Person[] = [0, 1, 2].map((i) => ({ key: `batch-rej-${i}`, email: `rejected.b${i}@rel.test` }))
+
+      // Phase 1: every person's identifies travel together (in order) in the same batch.
+      const groups: Step[][] = persons.map((p) => {
+        const group = [identify(rng, p, 1)]
+        if (rng() < 0.7) group.push(identify(rng, p, 2))
+        // A repeated identify Refersion rejects, followed by a good one: the rejection must not take it down.
+        if (rng() < 0.1) group.push(rejectedIdentify(rng, p), identify(rng, p, 3))
+        else if (rng() < 0.4) group.push(identify(rng, p, 3))
+        return group
       })
-      problems.push(...account(steps, finals, model, 'executeBatch'))
-    }
-    await run('createAffiliate', identifies)
-    await run(
-      'deleteAffiliate',
-      deletePhase.map((step) => [step])
-    )
-    await run(
-      'createAffiliate',
-      reidentify.map((step) => [step])
-    )
-    collectStats()
-    expect(problems).toEqual([])
-    verifyState(model)
-    expect(sink.leaks(SECRET_KEY)).toEqual([])
-  })
+      for (const step of invalidIdentifies('batch')) groups.push([step])
+      for (const p of newRejected) groups.push([rejectedIdentify(rng, p)])
+      const identifies = shuffle(rng, groups)
+
+      const deleted = persons.filter(() => rng() < 0.6)
+      const deletes = deletions(rng, deleted, false)
+      const again = deletes.slice(0, 6).map((d) => ({ ...d }))
+      const deletePhase = shuffle(rng, [...deletes, ...again, ...invalidDeletes('batch')])
+      const reidentify = shuffle(
+        rng,
+        deleted.slice(0, 30).map((p) => identify(rng, p, 4))
+      )
+
+      const problems: string[] = []
+      const run = async (slug: 'createAffiliate' | 'deleteAffiliate', stepGroups: Step[][]) => {
+        const steps = stepGroups.flat()
+        const items: BatchItem[] = stepGroups.flatMap((group, g) =>
+          group.map((step) => ({ group: `g${g}`, event: step.event }))
+        )
+        const mapping = slug === 'createAffiliate' ? createMapping : deleteMapping
+        const finals = await deliverBatches(slug, items, mapping, sink, {
+          batchSize: 50,
+          concurrency: 3,
+          between: settle
+        })
+        problems.push(...account(steps, finals, model, 'executeBatch'))
+      }
+      await run('createAffiliate', identifies)
+      await run(
+        'deleteAffiliate',
+        deletePhase.map((step) => [step])
+      )
+      await run(
+        'createAffiliate',
+        reidentify.map((step) => [step])
+      )
+      collectStats()
+      expect(problems).toEqual([])
+      verifyState(model)
+      expect(sink.leaks(SECRET_KEY)).toEqual([])
+    },
+    LONG_TEST_MS
+  )
 
   it('invalid events end as final 400/404 on their first attempt when Refersion is healthy', async () => {
     sandbox.reset()

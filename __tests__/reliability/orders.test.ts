@@ -368,11 +368,11 @@ async function flow(path: 'execute' | 'executeBatch', seed: number, orderCount: 
 describe('orders, refunds and conversion triggers under faults', () => {
   it('execute (perform): every order recorded once and credited as SPEC says, every refund applied once', async () => {
     await flow('execute', SEED, SINGLE_ORDERS)
-  }, 60_000)
+  }, 180_000)
 
   it('executeBatch (performBatch): the same guarantees per event', async () => {
     await flow('executeBatch', SEED + 1, BATCH_ORDERS)
-  }, 60_000)
+  }, 180_000)
 
   it('refused events (bad orders, refunds, triggers) send nothing, on either path', async () => {
     sandbox.reset()
