@@ -360,7 +360,7 @@ export function planFingerprint(plan: Pick<AffiliatePlan, 'edit' | 'coupon'>): s
  * says the affiliate is not found / the id is invalid. */
 export function isUnknownIdAnswer(error: unknown): boolean {
   if (!(error instanceof RefersionApiError)) return false
-  if (error.refersionStatus === 200) return /ids_not_changed/.test(error.message)
+  if (error.idsNotChanged) return true
   return (
     error.refersionStatus === 422 &&
     error.messages.some((m) => /not found|does not exist|no (such )?affiliate|(selected|invalid).*\bid\b/i.test(m))
@@ -507,16 +507,12 @@ async function keepExisting(
 ): Promise<UpsertResult> {
   const exists: UpsertResult = { outcome: 'exists', email: plan.email, note: EXISTS_NOTE }
   if (isCached) return Object.assign(exists, { cached: true as const })
-  if (plan.create) {
-    try {
-      const created = await client.createAffiliate(plan.create)
-      if (created.numericId !== undefined) pending.entry = { id: created.numericId, code: created.code, fingerprint }
-      return { outcome: 'created', email: plan.email, id: created.numericId, code: created.code, link: created.link }
-    } catch (error) {
-      if (!isEmailTaken(error)) throw error
-      return exists
-    }
+  const created = await tryCreate(client, plan)
+  if (created) {
+    if (created.id !== undefined) pending.entry = { id: created.id, code: created.code, fingerprint }
+    return created
   }
+  if (plan.create) return exists
   // Without a name the identify cannot create: it succeeds (changing nothing) only for an affiliate that exists.
   const record = await client.findAffiliate(plan.email, (r) => sameEmail(r.email, plan.email))
   if (!record) throw nothingCreatedError(plan)
@@ -532,17 +528,23 @@ function nothingCreatedError(plan: AffiliatePlan): FieldValidationError {
   )
 }
 
+/** `POST /affiliate/new` when the identify can create; undefined when Refersion answers that the email is taken. */
+async function tryCreate(client: RefersionClient, plan: AffiliatePlan): Promise<UpsertResult | undefined> {
+  if (!plan.create) return undefined
+  try {
+    const created = await client.createAffiliate(plan.create)
+    return { outcome: 'created', email: plan.email, id: created.numericId, code: created.code, link: created.link }
+  } catch (error) {
+    if (!isEmailTaken(error)) throw error
+    return undefined
+  }
+}
+
 /** The uncached path: create, else find by exact email and update. */
 async function fullUpsert(client: RefersionClient, plan: AffiliatePlan): Promise<UpsertResult> {
   const { email, create, cannotCreate } = plan
-  if (create) {
-    try {
-      const created = await client.createAffiliate(create)
-      return { outcome: 'created', email, id: created.numericId, code: created.code, link: created.link }
-    } catch (error) {
-      if (!isEmailTaken(error)) throw error
-    }
-  }
+  const created = await tryCreate(client, plan)
+  if (created) return created
   const record = await client.findAffiliate(email, (r) => sameEmail(r.email, email))
   if (!record) {
     if (!create && cannotCreate) throw nothingCreatedError(plan)

@@ -45,20 +45,30 @@ export interface RefersionApiErrorOptions {
   /** Refersion's own error texts, already scrubbed of secrets. */
   messages?: string[]
   code?: string
+  /** Refersion answered 200 but listed the affiliate in `ids_not_changed`. */
+  idsNotChanged?: boolean
 }
 
 /** A final (non-retryable) answer from Refersion, carrying Refersion's own error text. */
 export class RefersionApiError extends IntegrationError {
   readonly refersionStatus: number
   readonly messages: string[]
+  readonly idsNotChanged: boolean
 
   constructor(
     message: string,
-    { status, refersionStatus, messages = [], code = 'REFERSION_REJECTED' }: RefersionApiErrorOptions
+    {
+      status,
+      refersionStatus,
+      messages = [],
+      code = 'REFERSION_REJECTED',
+      idsNotChanged = false
+    }: RefersionApiErrorOptions
   ) {
     super(message, code, status)
     this.refersionStatus = refersionStatus
     this.messages = messages
+    this.idsNotChanged = idsNotChanged
     this.retry = false
   }
 }
@@ -68,7 +78,8 @@ export function notChangedError(what: string, messages: string[] = []): Refersio
   return new RefersionApiError(`Refersion did not ${what}: it was reported in ids_not_changed`, {
     status: 422,
     refersionStatus: 200,
-    messages
+    messages,
+    idsNotChanged: true
   })
 }
 
