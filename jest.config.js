@@ -8,6 +8,9 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   setupFiles: ['<rootDir>/__tests__/setup-env.js'],
   testTimeout: 30000,
+  // Snapshots as jest 27 writes them (Segment's monorepo runs the tests under src/ with jest 27.5.1), so one .snap
+  // file passes under both.
+  snapshotFormat: { escapeString: true, printBasicPrototype: true },
   // A worker's heap grows from file to file (nock, actions-core, sandboxes); recycling it past this keeps the
   // timing-sensitive fault suites from running on a worker that is busy collecting garbage.
   workerIdleMemoryLimit: '512MB'

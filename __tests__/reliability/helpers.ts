@@ -152,7 +152,7 @@ export async function deliverBatches(
     if (!pending.length) break
     const batches: number[][] = []
     let current: number[] = []
-    for (let k = 0; k < pending.length;) {
+    for (let k = 0; k < pending.length; ) {
       let end = k
       while (end < pending.length && items[pending[end]].group === items[pending[k]].group) end++
       const group = pending.slice(k, end)

@@ -28,7 +28,7 @@ export const PROFILE_KEYS = [
   'paypal_email',
   'unique_merchant_id'
 ] as const
-export type ProfileKey = (typeof PROFILE_KEYS)[number]
+export type ProfileKey = typeof PROFILE_KEYS[number]
 export type Profile = Partial<Record<ProfileKey, string>>
 
 /** What traits carry → what Refersion must store (SPEC: two-letter codes of the 90 accepted, else left out). */

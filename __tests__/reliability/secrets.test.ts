@@ -62,7 +62,7 @@ async function collect(fn: () => Promise<unknown>): Promise<unknown> {
 }
 
 const event = (email: string) =>
-  ({ type: 'identify', userId: 'u-secret', traits: { email, name: 'Peter Gibbons' } }) as unknown as JSONObject
+  ({ type: 'identify', userId: 'u-secret', traits: { email, name: 'Peter Gibbons' } } as unknown as JSONObject)
 
 /** Every way an event reaches the destination, with `settings`. */
 async function everyPath(settings: JSONObject, email = 'peter@initech.com') {

@@ -187,10 +187,14 @@ describe('serve: hostile input on the conversion routes', () => {
     })
     expectSane(bigTrigger, 'big trigger')
 
-    const deep = `{"payload": {"type": "track", "properties": {"order_id": "deep", "products": ${'['.repeat(5000)}${']'.repeat(5000)}}}, "settings": ${JSON.stringify(settings)}}`
+    const deep = `{"payload": {"type": "track", "properties": {"order_id": "deep", "products": ${'['.repeat(
+      5000
+    )}${']'.repeat(5000)}}}, "settings": ${JSON.stringify(settings)}}`
     expect((await send('/trackOrder', deep)).status).toBeLessThan(500)
 
-    const poisoned = `{"payload": {"type": "track", "properties": {"order_id": "p-1", "products": [{"__proto__": {"sku": "x", "price": 1}}]}}, "settings": ${JSON.stringify(settings)}}`
+    const poisoned = `{"payload": {"type": "track", "properties": {"order_id": "p-1", "products": [{"__proto__": {"sku": "x", "price": 1}}]}}, "settings": ${JSON.stringify(
+      settings
+    )}}`
     expectSane(await send('/trackOrder', poisoned), 'proto')
     expect(({} as { sku?: unknown }).sku).toBeUndefined()
     expect(serve.alive()).toBe(true)

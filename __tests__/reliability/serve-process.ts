@@ -115,10 +115,10 @@ export async function call(
     body === undefined
       ? undefined
       : typeof body === 'string'
-        ? body
-        : Buffer.isBuffer(body)
-          ? new Uint8Array(body)
-          : JSON.stringify(body)
+      ? body
+      : Buffer.isBuffer(body)
+      ? new Uint8Array(body)
+      : JSON.stringify(body)
   const res = await fetch(serve.url + route, { method, headers, body: payload, signal: AbortSignal.timeout(30_000) })
   const text = await res.text()
   const json = parseJson(text)

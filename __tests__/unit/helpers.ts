@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import nock from 'nock'
-import type { createTestIntegration, JSONObject, SegmentEvent } from '@segment/actions-core'
+import { createTestIntegration } from '@segment/actions-core'
+import type { DestinationDefinition, JSONObject, SegmentEvent } from '@segment/actions-core'
 import type { Settings } from '../../src/generated-types'
 import { passwordPolicyViolation } from '../../src/lib/password'
 import identifyFixture from '../fixtures/refersion-identify.json'
@@ -142,9 +143,14 @@ export interface BatchStatus {
   body?: unknown
 }
 
+/** What `createTestIntegration(destination)` returns for this destination. */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- only its type is needed
+const integrationFor = (definition: DestinationDefinition<Settings>) => createTestIntegration(definition)
+type TestDestination = ReturnType<typeof integrationFor>
+
 /** Runs performBatch with the default mappings (plus `mapping`) and returns the per-event statuses. */
 export async function batchStatuses(
-  testDestination: ReturnType<typeof createTestIntegration<Settings>>,
+  testDestination: TestDestination,
   action: string,
   events: Partial<SegmentEvent>[],
   mapping: JSONObject = {}

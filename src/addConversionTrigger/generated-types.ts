@@ -12,7 +12,7 @@ export interface Payload {
   /**
    * What the trigger matches on an order: a coupon code, the customer email, or a product SKU.
    */
-  type?: 'COUPON' | 'EMAIL' | 'SKU'
+  type?: string
   /**
    * The coupon code, customer email or SKU that credits the affiliate (for example a trait such as traits.coupon).
    */

@@ -43,7 +43,7 @@ export interface Payload {
   /**
    * Status of a new affiliate: PENDING (awaiting your approval) or ACTIVE. Not changed on updates.
    */
-  status?: 'PENDING' | 'ACTIVE'
+  status?: string
   /**
    * The numeric Refersion offer ID to assign (digits only; anything else is rejected before any request). Sent when the affiliate is created and on updates. Empty: the account's default offer for a new affiliate, and the current offer is kept on updates.
    */

@@ -16,7 +16,7 @@ export interface Payload {
   /**
    * The status that removes the affiliate: DISABLED (default) or DENIED.
    */
-  status?: 'DISABLED' | 'DENIED'
+  status?: string
   /**
    * Send events in batches: each event still gets its own result, and requests run concurrently. Recommended.
    */

@@ -17,15 +17,15 @@ export interface CachedAffiliate {
   fingerprint: string
 }
 
+/** An entry as stored: the affiliate and when it was written (`Date.now()`). */
+interface StoredAffiliate extends CachedAffiliate {
+  writtenAt: number
+}
+
 export interface AffiliateCacheOptions {
   /** Test only: a smaller bound than AFFILIATE_CACHE_MAX. */
   max?: number
 }
-
-// The monotonic clock, looked up on each read (lru-cache would keep the `performance` object it saw at load) so
-// that jest's fake timers move it. lru-cache takes a start time of 0 as "never expires", and a fake clock starts
-// at 0: the 1 ms offset keeps every entry's start positive.
-const clock = { now: () => performance.now() + 1 }
 
 const OFF_VALUES = new Set(['off', '0', 'false'])
 
@@ -76,7 +76,10 @@ export function fingerprintOf(fields: Record<string, unknown>): string {
  * - An id belongs to at most one email per public key: remembering it under a new email drops the old one.
  */
 export class AffiliateCache {
-  private readonly lru: LRUCache<string, CachedAffiliate>
+  // lru-cache bounds the size (least recently used first); the expiry is ours: each entry keeps when it was written,
+  // and a read of an entry older than AFFILIATE_CACHE_TTL_MS drops it. `Date.now()` is read on every call, so fake
+  // timers (jest 27 and 30 alike) move it.
+  private readonly lru: LRUCache<string, StoredAffiliate>
   // `${publicKey} ${id}` → cache key, kept exactly in step with the LRU through its dispose callback
   // (eviction, expiry on read, overwrite, delete), so it never outgrows the LRU.
   private readonly byId = new Map<string, string>()
@@ -86,14 +89,8 @@ export class AffiliateCache {
     if (!Number.isSafeInteger(max) || max < 1 || max > AFFILIATE_CACHE_MAX) {
       throw new RangeError(`max must be an integer from 1 to ${AFFILIATE_CACHE_MAX}`)
     }
-    this.lru = new LRUCache<string, CachedAffiliate>({
+    this.lru = new LRUCache<string, StoredAffiliate>({
       max,
-      ttl: AFFILIATE_CACHE_TTL_MS,
-      ttlAutopurge: false,
-      updateAgeOnGet: false,
-      updateAgeOnHas: false,
-      allowStale: false,
-      perf: clock,
       dispose: (value, key) => {
         const idKey = this.idKey(key.slice(0, key.indexOf(' ')), value.id)
         if (this.byId.get(idKey) === key) this.byId.delete(idKey)
@@ -117,7 +114,14 @@ export class AffiliateCache {
     const key = this.key(publicKey, email)
     if (key === undefined) return undefined
     const entry = this.lru.get(key)
-    return entry && { ...entry }
+    if (entry === undefined) return undefined
+    if (Date.now() - entry.writtenAt >= AFFILIATE_CACHE_TTL_MS) {
+      this.lru.delete(key)
+      return undefined
+    }
+    const found: CachedAffiliate = { id: entry.id, fingerprint: entry.fingerprint }
+    if (entry.code !== undefined) found.code = entry.code
+    return found
   }
 
   /**
@@ -132,7 +136,7 @@ export class AffiliateCache {
     const previous = this.byId.get(idKey)
     if (previous !== undefined && previous !== key) this.lru.delete(previous)
     const code = text(entry.code)
-    const value: CachedAffiliate = { id: entry.id, fingerprint: entry.fingerprint }
+    const value: StoredAffiliate = { id: entry.id, fingerprint: entry.fingerprint, writtenAt: Date.now() }
     if (code !== undefined) value.code = code
     this.lru.set(key, value)
     // After set: an overwrite's dispose has already removed the old id's index entry.

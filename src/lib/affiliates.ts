@@ -47,7 +47,7 @@ export const EDIT_FIELDS = [
 
 /** Where a search/get record shows the current value of an edit field, when it shows it at all. Search results
  * document `first_name`, `last_name` and `offer_id`; get adds `company_name`. */
-const RECORD_KEYS: Partial<Record<(typeof EDIT_FIELDS)[number], string>> = {
+const RECORD_KEYS: Partial<Record<typeof EDIT_FIELDS[number], string>> = {
   first_name: 'first_name',
   last_name: 'last_name',
   company: 'company_name',

@@ -96,10 +96,7 @@ export class RefersionClient {
   private readonly timeoutMs = timeoutMs()
   private readonly trackingUrl = trackingUrl()
 
-  constructor(
-    private readonly request: RequestClient,
-    secretKey?: string
-  ) {
+  constructor(private readonly request: RequestClient, secretKey?: string) {
     this.scrub = secretKey ? (text) => text.split(secretKey).join('<redacted>') : (text) => text
   }
 

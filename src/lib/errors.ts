@@ -88,10 +88,7 @@ export function notChangedError(what: string, messages: string[] = []): Refersio
  * names the action's field keys, so tools (the local server's error answer) need not parse the message.
  */
 export class FieldValidationError extends PayloadValidationError {
-  constructor(
-    message: string,
-    readonly fields: readonly string[]
-  ) {
+  constructor(message: string, readonly fields: readonly string[]) {
     super(message)
     // Seen by users and logs exactly as before: a payload validation error (the base class defines `name` as a
     // read-only property from the constructor's name, so it is redefined rather than assigned).
@@ -109,11 +106,7 @@ export class AffiliateNotFoundError extends IntegrationError {
 
 /** A retryable Refersion failure, with how long Refersion asked us to wait when it said so. */
 export class RefersionRetryableError extends RetryableError {
-  constructor(
-    message: string,
-    status: number,
-    readonly retryAfterMs?: number
-  ) {
+  constructor(message: string, status: number, readonly retryAfterMs?: number) {
     super(message, (RETRYABLE_STATUSES.has(status) ? status : 503) as RetryableStatus)
   }
 }
@@ -137,8 +130,8 @@ function describe(path: string, status: number, messages: string[]): string {
   const detail = messages.length
     ? messages.join(' ')
     : status === 204
-      ? INVALID_FIELD_204
-      : 'no error details in the response'
+    ? INVALID_FIELD_204
+    : 'no error details in the response'
   return `Refersion answered ${status} to ${path}: ${detail}`
 }
 

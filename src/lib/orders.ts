@@ -339,7 +339,7 @@ async function affiliateCodeFor(client: RefersionClient, request: TriggerRequest
   if (request.affiliateCode) return request.affiliateCode
   const email = request.email as string
   const record = await client.findAffiliate(email, (r) => sameEmail(r.email, email))
-  const code = record ? (text(record.affiliate_code) ?? text(record.id)) : undefined
+  const code = record ? text(record.affiliate_code) ?? text(record.id) : undefined
   if (!code) {
     throw new AffiliateNotFoundError(
       `Refersion affiliate not found: no affiliate has exactly the email ${email} (no trigger was added)`

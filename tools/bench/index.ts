@@ -509,8 +509,12 @@ export async function runBench(options: BenchOptions): Promise<Record<string, nu
   console.log('')
   console.log(
     `CPU at 0 ms latency: createAffiliate ${cpu.oursMsPerEvent.toFixed(3)} ms/event vs minimal action ` +
-      `${cpu.minimalMsPerEvent.toFixed(3)} ms/event: ratio ${cpu.ratio.toFixed(3)} over ${options.cpuRounds} alternating rounds ` +
-      `(per round ${cpu.roundRange[0].toFixed(2)}–${cpu.roundRange[1].toFixed(2)}; sandbox in a child process, not counted` +
+      `${cpu.minimalMsPerEvent.toFixed(3)} ms/event: ratio ${cpu.ratio.toFixed(3)} over ${
+        options.cpuRounds
+      } alternating rounds ` +
+      `(per round ${cpu.roundRange[0].toFixed(2)}–${cpu.roundRange[1].toFixed(
+        2
+      )}; sandbox in a child process, not counted` +
       `${cpu.gc ? '; heap collected before each round' : '; run with --expose-gc for steadier figures'})`
   )
   console.log(
@@ -519,7 +523,9 @@ export async function runBench(options: BenchOptions): Promise<Record<string, nu
       `take ${memory.cacheHeapMb.toFixed(1)} MB of heap after garbage collection)`
   )
   console.log(
-    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(
+      0
+    )} GiB, Node ${process.version}`
   )
   console.log(JSON.stringify(summary))
   return summary

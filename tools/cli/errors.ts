@@ -67,8 +67,8 @@ function ajvFields(error: unknown): Record<string, string> | undefined {
   const list: unknown[] = Array.isArray(iterable.errors)
     ? iterable.errors
     : typeof iterable[Symbol.iterator] === 'function'
-      ? Array.from(error as Iterable<unknown>)
-      : []
+    ? Array.from(error as Iterable<unknown>)
+    : []
   const fields: Record<string, string> = {}
   for (const item of list as AjvFieldError[]) {
     const message = typeof item?.message === 'string' ? item.message : ''
@@ -76,8 +76,8 @@ function ajvFields(error: unknown): Record<string, string> | undefined {
       typeof item?.pointer === 'string'
         ? keyOfPointer(item.pointer)
         : typeof item?.path === 'string'
-          ? item.path.replace(/^\$\.?/, '')
-          : ''
+        ? item.path.replace(/^\$\.?/, '')
+        : ''
     const missing = missingProperty(item, message)
     const key = missing ? (parent ? `${parent}.${missing}` : missing) : parent || '$'
     addField(fields, key, message)

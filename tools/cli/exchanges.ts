@@ -9,6 +9,13 @@ export interface Exchange {
 
 type AfterResponseHook = (request: Request, options: unknown, response: Response) => Promise<void>
 
+/** A fetch Headers object as name/value pairs (its `forEach` is in every lib version TypeScript ships). */
+function headerPairs(headers: Headers): [string, string][] {
+  const pairs: [string, string][] = []
+  headers.forEach((value, name) => pairs.push([name, value]))
+  return pairs
+}
+
 function parsedBody(response: Response): unknown {
   const modified = response as Partial<ModifiedResponse>
   const content = typeof modified.content === 'string' ? modified.content : undefined
@@ -44,13 +51,13 @@ export class ExchangeRecorder {
       request: {
         url: request.url,
         method: request.method,
-        headers: redactHeaders(request.headers.entries()),
+        headers: redactHeaders(headerPairs(request.headers)),
         body: redactBodyText(body)
       },
       response: {
         statusCode: response.status,
         statusMessage: response.statusText,
-        headers: redactHeaders(response.headers.entries()),
+        headers: redactHeaders(headerPairs(response.headers)),
         body: redactSecretKeys(parsedBody(response))
       }
     })

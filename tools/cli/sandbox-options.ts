@@ -33,8 +33,8 @@ const SWITCHES = [
   }
 ] as const
 
-export type SandboxFlags = Partial<Record<(typeof FLAGS)[number]['key'], string>> &
-  Partial<Record<(typeof SWITCHES)[number]['key'], boolean>>
+export type SandboxFlags = Partial<Record<typeof FLAGS[number]['key'], string>> &
+  Partial<Record<typeof SWITCHES[number]['key'], boolean>>
 
 /** Adds the sandbox fault flags and switches to a command. */
 export function addSandboxFlags(command: Command): Command {

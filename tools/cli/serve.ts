@@ -106,7 +106,7 @@ export async function runWorker(): Promise<void> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     stopping = true
-    process.send({ type: 'fatal', message } satisfies WorkerMessage, () => process.exit(1))
+    process.send({ type: 'fatal', message } as WorkerMessage, () => process.exit(1))
     return
   }
   log(listeningLine(app))

@@ -8,7 +8,8 @@
  * Strict on purpose, like the contract: no type coercion (a number where a string is documented is wrong,
  * and the other way round), no `null` for an absent value, and no field the operation does not document.
  */
-import Ajv, { type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv'
+import Ajv from 'ajv'
+import type { ErrorObject, SchemaObject, ValidateFunction } from 'ajv'
 
 const text = { type: 'string' } as const
 const integer = { type: 'integer' } as const

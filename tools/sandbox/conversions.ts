@@ -68,10 +68,7 @@ export class ConversionLedger {
   private readonly orders = new Map<string, SandboxOrder>()
   private nextConversionId = FIRST_CONVERSION_ID
 
-  constructor(
-    private readonly store: SandboxStore,
-    private readonly now: () => Date = () => new Date()
-  ) {}
+  constructor(private readonly store: SandboxStore, private readonly now: () => Date = () => new Date()) {}
 
   get size(): number {
     return this.orders.size

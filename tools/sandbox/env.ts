@@ -19,8 +19,8 @@ function number(env: Env, name: string, check: { min?: number; max?: number; int
     check.min !== undefined && check.max !== undefined
       ? ` between ${check.min} and ${check.max}`
       : check.min !== undefined
-        ? ` >= ${check.min}`
-        : ''
+      ? ` >= ${check.min}`
+      : ''
   if (
     !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw) ||
     !Number.isFinite(n) ||

@@ -138,10 +138,7 @@ export function pickFaults(options: object): Partial<SandboxFaults> {
 export class FixedWindowLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>()
 
-  constructor(
-    readonly requests: number,
-    readonly perMs: number
-  ) {}
+  constructor(readonly requests: number, readonly perMs: number) {}
 
   /** Counts a request; returns 0 when allowed, else the ms until the key's window reopens. */
   take(key: string, now: number): number {
