@@ -14,15 +14,15 @@ import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import countries from 'i18n-iso-countries'
 import { startSandbox } from '../../tools/sandbox'
 import type { RunningSandbox } from '../../tools/sandbox'
-import { resolveNames } from '../../src/lib/affiliates'
-import { toRefersionCountry, REFERSION_COUNTRIES } from '../../src/lib/countries'
+import { resolveNames } from '../../src/createAffiliate/plan'
+import { toRefersionCountry, REFERSION_COUNTRIES } from '../../src/createAffiliate/countries'
 import { isRetryable } from '../../src/lib/errors'
 import {
   generatePassword,
   passwordPolicyViolation,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH
-} from '../../src/lib/password'
+} from '../../src/createAffiliate/password'
 import { destination, mappingOf, SECRET_KEY, SETTINGS, useSandboxEnv } from './helpers'
 import { CREATE_OVERRIDES, DELETE_OVERRIDES } from './scenario'
 

@@ -4,7 +4,7 @@ import { createTestIntegration, IntegrationError, PayloadValidationError, Retrya
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import destination from '../../src'
 import { FieldValidationError, isRetryable, RefersionApiError } from '../../src/lib/errors'
-import { passwordPolicyViolation } from '../../src/lib/password'
+import { passwordPolicyViolation } from '../../src/createAffiliate/password'
 import {
   caught,
   CREATED,

@@ -3,7 +3,7 @@ import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
 import type { DestinationDefinition, JSONObject, SegmentEvent } from '@segment/actions-core'
 import type { Settings } from '../../src/generated-types'
-import { passwordPolicyViolation } from '../../src/lib/password'
+import { passwordPolicyViolation } from '../../src/createAffiliate/password'
 import identifyFixture from '../fixtures/refersion-identify.json'
 import deleteFixture from '../fixtures/refersion-delete.json'
 

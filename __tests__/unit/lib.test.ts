@@ -4,7 +4,7 @@ import type { RequestClient } from '@segment/actions-core'
 import { API_KEY_FORMAT, parseApiKey, secretOf } from '../../src/lib/auth'
 import { baseUrl, DEFAULT_BASE_URL, RefersionClient } from '../../src/lib/client'
 import { numericId } from '../../src/lib/normalise'
-import { REFERSION_COUNTRIES, toRefersionCountry } from '../../src/lib/countries'
+import { REFERSION_COUNTRIES, toRefersionCountry } from '../../src/createAffiliate/countries'
 import { FieldValidationError } from '../../src/lib/errors'
 import {
   buildNewAffiliate,
@@ -12,16 +12,16 @@ import {
   editableFields,
   planAffiliate,
   recordAlreadyMatches,
-  resolveNames,
-  sameEmail
-} from '../../src/lib/affiliates'
+  resolveNames
+} from '../../src/createAffiliate/plan'
+import { sameEmail } from '../../src/lib/normalise'
 import {
   generatePassword,
   GENERATED_PASSWORD_LENGTH,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
   passwordPolicyViolation
-} from '../../src/lib/password'
+} from '../../src/createAffiliate/password'
 
 describe('countries', () => {
   it('holds exactly the 90 codes Refersion accepts', () => {

@@ -8,7 +8,9 @@ import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import destination from '../../src'
 import { AFFILIATE_CACHE_MAX, affiliateCache } from '../../src/lib/affiliate-cache'
-import { cacheAccountOf, EDIT_FIELDS, planAffiliate, planFingerprint } from '../../src/lib/affiliates'
+import { cacheAccountOf } from '../../src/lib/affiliate-cache'
+import { EDIT_FIELDS, planAffiliate } from '../../src/createAffiliate/plan'
+import { planFingerprint } from '../../src/createAffiliate/upsert'
 import { isRetryable, RefersionApiError } from '../../src/lib/errors'
 import {
   batchStatuses,

@@ -2,7 +2,7 @@ import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
 import type { SegmentEvent } from '@segment/actions-core'
 import destination from '../../src'
-import { passwordPolicyViolation } from '../../src/lib/password'
+import { passwordPolicyViolation } from '../../src/createAffiliate/password'
 import {
   CREATED,
   docsIdentify,

@@ -1,6 +1,7 @@
 import type { ActionDefinition } from '@segment/actions-core'
 import { EMAIL_DEFAULT } from '../lib/mapping'
-import { addConversionTrigger, buildTriggerRequest, oneRequestBatchFields, sendingEachEvent } from '../lib/orders'
+import { oneRequestBatchFields, sendingEachEvent } from '../lib/batch'
+import { addConversionTrigger, buildTriggerRequest } from './trigger'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
 

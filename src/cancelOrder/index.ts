@@ -1,11 +1,7 @@
 import type { ActionDefinition } from '@segment/actions-core'
-import {
-  buildCancellation,
-  oneRequestBatchFields,
-  productsDefault,
-  sendCancellation,
-  sendingEachEvent
-} from '../lib/orders'
+import { oneRequestBatchFields, sendingEachEvent } from '../lib/batch'
+import { productsDefault } from '../lib/items'
+import { buildCancellation, sendCancellation } from './cancellation'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
 

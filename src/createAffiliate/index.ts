@@ -1,8 +1,11 @@
 import type { ActionDefinition } from '@segment/actions-core'
-import { cacheAccountOf, planAffiliate, upsertAffiliate } from '../lib/affiliates'
-import { batchFields, createAffiliatesInBatch } from '../lib/batch'
+import { cacheAccountOf } from '../lib/affiliate-cache'
+import { batchFields } from '../lib/batch'
 import { clientFor } from '../lib/client'
 import { EMAIL_DEFAULT, fallback } from '../lib/mapping'
+import { createAffiliatesInBatch } from './batch'
+import { planAffiliate } from './plan'
+import { upsertAffiliate } from './upsert'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
 

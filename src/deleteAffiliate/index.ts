@@ -1,10 +1,11 @@
 import type { ActionDefinition } from '@segment/actions-core'
-import { cacheAccountOf, removalStatus, removeAffiliate } from '../lib/affiliates'
-import { batchFields, removeAffiliatesInBatch } from '../lib/batch'
+import { cacheAccountOf } from '../lib/affiliate-cache'
+import { batchFields } from '../lib/batch'
 import { clientFor } from '../lib/client'
 import { EMAIL_DEFAULT } from '../lib/mapping'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
+import { removalStatus, removeAffiliate, removeAffiliatesInBatch } from './remove'
 
 const action: ActionDefinition<Settings, Payload> = {
   title: 'Delete Affiliate',

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { parseApiKey } from './auth'
+import { baseUrl, DEFAULT_BASE_URL } from './client'
 import { text } from './normalise'
 
 /** At most this many affiliates are remembered per process; beyond it the least recently used entry goes. */
@@ -176,3 +178,47 @@ export class AffiliateCache {
 
 /** The process's cache, shared by every event and batch this process handles. */
 export const affiliateCache = new AffiliateCache()
+
+/** Where the cache keeps an account's affiliates: the public key (never the secret), and when REFERSION_BASE_URL
+ * points away from Refersion (sandbox, tests) a digest of that URL too, so two sandboxes never share ids. */
+export function cacheAccountOf(settings: { apiKey?: unknown } | undefined): string | undefined {
+  let publicKey: string
+  try {
+    publicKey = parseApiKey(settings?.apiKey).publicKey
+  } catch {
+    return undefined // the request path reports the bad setting
+  }
+  const base = baseUrl()
+  if (base === DEFAULT_BASE_URL) return publicKey
+  return `${publicKey}@${createHash('sha256').update(base).digest('hex').slice(0, 12)}`
+}
+
+/** Upserts in flight per cache key (account and lower-cased email); an entry lives only while one runs. */
+const inFlight = new Map<string, { started: number; running: number }>()
+
+const turnKey = (account: string, email: string) => `${account} ${email.trim().toLowerCase()}`
+
+/** Registers an upsert in flight; the returned function ends it and says whether no other upsert for the same
+ * email (or delete naming it) started in the meantime. */
+export function startTurn(account: string, email: string): () => boolean {
+  const key = turnKey(account, email)
+  let entry = inFlight.get(key)
+  if (!entry) inFlight.set(key, (entry = { started: 0, running: 0 }))
+  const turn = entry
+  const ticket = ++turn.started
+  let ended = false
+  turn.running++
+  return () => {
+    if (!ended) {
+      ended = true
+      if (--turn.running === 0 && inFlight.get(key) === turn) inFlight.delete(key)
+    }
+    return turn.started === ticket
+  }
+}
+
+/** Upserts for this email in flight now will not remember what they sent (a delete started meanwhile). */
+export function supersedeTurns(account: string, email: string): void {
+  const turn = inFlight.get(turnKey(account, email))
+  if (turn) turn.started++
+}

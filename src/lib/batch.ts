@@ -5,21 +5,11 @@ import {
   MultiStatusResponse,
   PayloadValidationError
 } from '@segment/actions-core'
-import type { InputField, JSONLikeObject } from '@segment/actions-core'
-import {
-  AffiliateInput,
-  AffiliatePlan,
-  AffiliateTarget,
-  forgetRemoved,
-  planAffiliate,
-  removalStatus,
-  RemovalStatus,
-  resolveAffiliateId,
-  upsertAffiliate,
-  UpsertOptions
-} from './affiliates'
-import { MAX_IDS_PER_CALL, RefersionClient } from './client'
-import { isRetryable, notChangedError, RefersionApiError, RefersionRetryableError, statusOf } from './errors'
+import type { ActionDefinition, InputField, JSONLikeObject } from '@segment/actions-core'
+import type { Settings } from '../generated-types'
+import { clientFor, MAX_IDS_PER_CALL } from './client'
+import type { RefersionClient } from './client'
+import { RefersionApiError, RefersionRetryableError, statusOf } from './errors'
 
 /** A batch of this many deletes costs one status change (Refersion takes at most that many ids per call). */
 export const DEFAULT_BATCH_SIZE = MAX_IDS_PER_CALL
@@ -56,7 +46,7 @@ export const batchFields: Record<'enable_batching' | 'batch_size', InputField> =
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown }
+export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown }
 
 /**
  * Runs `work` for every item with at most `concurrency` in flight. A 429 from Refersion pauses the start of
@@ -137,129 +127,67 @@ export function setError(response: MultiStatusResponse, index: number, error: un
   })
 }
 
-/** What an event asks Refersion for, reported with its result: the new-affiliate body without the password, or
- * for a partial identify (which can only update) the email and the edit fields. */
-function shown(plan: AffiliatePlan): JSONLikeObject {
-  if (!plan.create) return Object.assign({ email: plan.email }, plan.edit)
-  return plan.create.password ? Object.assign({}, plan.create, { password: '<redacted>' }) : plan.create
-}
-
 /**
- * performBatch for createAffiliate: each event is validated on its own (a bad one sends nothing and fails
- * alone), then upserted concurrently, by the same rules as perform (partial identifies update only, coupons on
- * existing affiliates become triggers). Events for the same email run one after another, in order, so the
- * last identify wins and a batch never races itself into a duplicate.
+ * performBatch for the conversion actions: every event is validated on its own (a bad one sends nothing and
+ * fails alone), the rest are sent concurrently through `runBounded` (a 429 pauses new work, a 401 stops it), and
+ * each event gets its own success or error; a result's `sent` is the body (or request) built from the event.
  */
-export async function createAffiliatesInBatch(
-  client: RefersionClient,
-  payloads: readonly AffiliateInput[],
-  options: UpsertOptions = {}
+export async function sendEachInBatch<P, B, R>(
+  payloads: readonly P[],
+  build: (payload: P) => B,
+  send: (body: B) => Promise<R>
 ): Promise<MultiStatusResponse> {
   const response = new MultiStatusResponse()
-  const groups = new Map<string, { index: number; plan: AffiliatePlan }[]>()
+  const valid: { index: number; body: B }[] = []
   payloads.forEach((payload, index) => {
     try {
-      const plan = planAffiliate(payload)
-      const key = plan.email.toLowerCase()
-      const group = groups.get(key)
-      if (group) group.push({ index, plan })
-      else groups.set(key, [{ index, plan }])
+      valid.push({ index, body: build(payload) })
     } catch (error) {
       setError(response, index, error)
     }
   })
-  const chains = [...groups.values()]
-  const outcomes = await runBounded(chains, async (chain, _index, report) => {
-    const results: Outcome<unknown>[] = []
-    for (const { plan } of chain) {
-      try {
-        results.push({ ok: true, value: await upsertAffiliate(client, plan, options) })
-      } catch (error) {
-        report(error)
-        results.push({ ok: false, error })
-        // A final failure is this event's alone: the later events for this email still go, in order.
-        // Not after a 401, though: the key pair is wrong for every event, so nothing more is sent.
-        if (!isRetryable(error) && !(error instanceof InvalidAuthenticationError)) continue
-        // A retryable one: later events for this email wait for a retry of this one, keeping their order.
-        for (let rest = results.length; rest < chain.length; rest++) results.push({ ok: false, error })
-        break
-      }
-    }
-    return results
-  })
-  chains.forEach((chain, c) => {
-    const outcome = outcomes[c]
-    chain.forEach(({ index, plan }, k) => {
-      const result = outcome.ok ? outcome.value[k] : outcome
-      if (result.ok)
-        response.setSuccessResponseAtIndex(index, {
-          status: 200,
-          sent: shown(plan),
-          body: result.value as JSONLikeObject
-        })
-      else setError(response, index, result.error, shown(plan))
-    })
+  const outcomes = await runBounded(valid, (item) => send(item.body))
+  valid.forEach(({ index, body }, k) => {
+    const outcome = outcomes[k]
+    const sent = body as unknown as JSONLikeObject
+    if (outcome.ok) {
+      response.setSuccessResponseAtIndex(index, {
+        status: 200,
+        sent,
+        body: outcome.value as unknown as JSONLikeObject
+      })
+    } else setError(response, index, outcome.error, sent)
   })
   return response
 }
 
-interface DeleteInput extends AffiliateTarget {
-  status?: string
-}
-
-/**
- * performBatch for deleteAffiliate: resolves every event's affiliate concurrently, then changes statuses in
- * shared `status_change` calls of at most 50 ids. Not-found, invalid and `ids_not_changed` events fail alone.
- */
-export async function removeAffiliatesInBatch(
-  client: RefersionClient,
-  payloads: readonly DeleteInput[],
-  account?: string
-): Promise<MultiStatusResponse> {
-  const response = new MultiStatusResponse()
-  const resolved: { index: number; id: number; status: RemovalStatus }[] = []
-  const pending: { index: number; status: RemovalStatus; target: AffiliateTarget }[] = []
-  payloads.forEach((payload, index) => {
-    try {
-      pending.push({ index, status: removalStatus(payload.status), target: payload })
-      forgetRemoved(account, payload)
-    } catch (error) {
-      setError(response, index, error)
-    }
-  })
-  const lookups = await runBounded(pending, (item) => resolveAffiliateId(client, item.target))
-  pending.forEach((item, k) => {
-    const lookup = lookups[k]
-    if (lookup.ok) {
-      resolved.push({ index: item.index, id: lookup.value, status: item.status })
-      forgetRemoved(account, item.target, lookup.value)
-    } else setError(response, item.index, lookup.error)
-  })
-
-  const chunks: { status: RemovalStatus; ids: number[] }[] = []
-  for (const status of ['DISABLED', 'DENIED'] as const) {
-    const ids = [...new Set(resolved.filter((r) => r.status === status).map((r) => r.id))]
-    for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
-      chunks.push({ status, ids: ids.slice(i, i + MAX_IDS_PER_CALL) })
+/** Use Batching and Batch Size for an action that sends one request per event (`what`: "orders", "refunds"…). */
+export function oneRequestBatchFields(
+  what: string,
+  each: string
+): Record<'enable_batching' | 'batch_size', InputField> {
+  return {
+    enable_batching: batchFields.enable_batching,
+    batch_size: {
+      ...batchFields.batch_size,
+      description: `Maximum ${what} per batch (up to ${MAX_BATCH_SIZE}). ${each}`
     }
   }
-  const changes = await runBounded(chunks, (chunk) => client.changeStatus(chunk.ids, chunk.status))
-  chunks.forEach((chunk, c) => {
-    const change = changes[c]
-    const ids = new Set(chunk.ids)
-    for (const item of resolved) {
-      if (item.status !== chunk.status || !ids.has(item.id)) continue
-      const sent = { ids: chunk.ids, status: chunk.status }
-      if (!change.ok) setError(response, item.index, change.error, sent)
-      else if (change.value.notChanged.includes(item.id)) {
-        setError(response, item.index, notChangedError(`change affiliate ${item.id} to ${chunk.status}`), sent)
-      } else
-        response.setSuccessResponseAtIndex(item.index, {
-          status: 200,
-          sent,
-          body: { id: item.id, status: chunk.status }
-        })
+}
+
+/**
+ * `perform` and `performBatch` of an action that builds one request body from each event (validating it, so a
+ * bad event sends nothing) and sends it: one event alone, or a batch with one result per event.
+ */
+export function sendingEachEvent<P, B, R>(
+  build: (payload: P) => B,
+  send: (client: RefersionClient, body: B) => Promise<R>
+): Pick<ActionDefinition<Settings, P>, 'perform' | 'performBatch'> {
+  return {
+    perform: async (request, { payload, settings }) => send(clientFor(request, settings), build(payload)),
+    performBatch: async (request, { payload, settings }) => {
+      const client = clientFor(request, settings)
+      return sendEachInBatch(payload, build, (body) => send(client, body))
     }
-  })
-  return response
+  }
 }

@@ -1,13 +1,8 @@
 import type { ActionDefinition } from '@segment/actions-core'
 import { fallback } from '../lib/mapping'
-import {
-  buildOrder,
-  CURRENCY_DEFAULT,
-  productsDefault,
-  oneRequestBatchFields,
-  sendingEachEvent,
-  sendOrder
-} from '../lib/orders'
+import { oneRequestBatchFields, sendingEachEvent } from '../lib/batch'
+import { productsDefault } from '../lib/items'
+import { buildOrder, CURRENCY_DEFAULT, sendOrder } from './order'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
 

@@ -1,7 +1,8 @@
 // Fills the destination's affiliate cache to its bound through the real remember path (one fingerprinted plan per
 // person, as the upsert path remembers it) and reports this process's resident memory before and after.
 import { AFFILIATE_CACHE_MAX, affiliateCache } from '../../src/lib/affiliate-cache'
-import { planAffiliate, planFingerprint } from '../../src/lib/affiliates'
+import { planAffiliate } from '../../src/createAffiliate/plan'
+import { planFingerprint } from '../../src/createAffiliate/upsert'
 
 const gc = (globalThis as { gc?: () => void }).gc
 const rssMb = () => {

@@ -17,7 +17,7 @@ import type { RunningSandbox } from '../sandbox'
 import { DEFAULT_BATCH_SIZE } from '../../src/lib/batch'
 import { baseUrl } from '../../src/lib/client'
 import { parseApiKey } from '../../src/lib/auth'
-import { AffiliateInput, buildNewAffiliate } from '../../src/lib/affiliates'
+import { AffiliateInput, buildNewAffiliate } from '../../src/createAffiliate/plan'
 
 export interface BenchOptions {
   events: number
