@@ -3,6 +3,8 @@ import type { DestinationDefinition } from '@segment/actions-core'
 import addConversionTrigger from './addConversionTrigger'
 import cancelOrder from './cancelOrder'
 import createAffiliate from './createAffiliate'
+import creditCommission from './creditCommission'
+import creditOrder from './creditOrder'
 import deleteAffiliate from './deleteAffiliate'
 import { removeDeletedUser } from './deleteAffiliate/remove'
 import { cacheAccountOf } from './lib/affiliate-cache'
@@ -18,7 +20,8 @@ const destination: DestinationDefinition<Settings> = {
   description:
     'Create Refersion affiliates from Segment identify calls, keep them up to date on repeated identifies, and ' +
     'disable them on deletion requests; credit affiliates for orders from Order Completed events, reverse ' +
-    'commissions on Order Refunded / Order Cancelled, and add coupon, email or SKU conversion triggers.',
+    'commissions on Order Refunded / Order Cancelled, add coupon, email or SKU conversion triggers, and credit ' +
+    'commissions for leads, bonuses and clawbacks, or orders attributed later.',
   authentication: {
     scheme: 'custom',
     fields: {
@@ -90,7 +93,9 @@ const destination: DestinationDefinition<Settings> = {
     deleteAffiliate,
     trackOrder,
     cancelOrder,
-    addConversionTrigger
+    addConversionTrigger,
+    creditCommission,
+    creditOrder
   }
 }
 

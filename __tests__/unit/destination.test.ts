@@ -29,6 +29,8 @@ describe('destination definition', () => {
       'addConversionTrigger',
       'cancelOrder',
       'createAffiliate',
+      'creditCommission',
+      'creditOrder',
       'deleteAffiliate',
       'trackOrder'
     ])
@@ -159,7 +161,9 @@ describe('generated types', () => {
     'src/deleteAffiliate/generated-types.ts',
     'src/trackOrder/generated-types.ts',
     'src/cancelOrder/generated-types.ts',
-    'src/addConversionTrigger/generated-types.ts'
+    'src/addConversionTrigger/generated-types.ts',
+    'src/creditCommission/generated-types.ts',
+    'src/creditOrder/generated-types.ts'
   ]
 
   function check(checkRoot: string): string[] {

@@ -145,6 +145,17 @@ export class AffiliateCache {
     this.byId.set(idKey, key)
   }
 
+  /**
+   * Records an affiliate's id found by a lookup that sent no profile (a credit). An entry already holding that id
+   * keeps its code and fingerprint; otherwise the fingerprint is empty, which no profile matches, so the next
+   * identify for the email still sends its edit (by this id, one request).
+   */
+  rememberId(publicKey: string, email: unknown, id: number): void {
+    const current = this.get(publicKey, email)
+    if (current?.id === id) return
+    this.remember(publicKey, email, { id, fingerprint: '' })
+  }
+
   /** Drops the entry for this account and email, whatever REFERSION_CACHE says. */
   forget(publicKey: string, email: unknown): void {
     const key = this.key(publicKey, email)

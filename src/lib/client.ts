@@ -1,3 +1,5 @@
+import type { Agent } from 'node:http'
+import type { Agent as HttpsAgent } from 'node:https'
 import { InvalidAuthenticationError, RequestClient } from '@segment/actions-core'
 import type { Settings } from '../generated-types'
 import { API_KEY_FORMAT, secretOf } from './auth'
@@ -67,6 +69,13 @@ export interface AffiliateRecord {
   [key: string]: unknown
 }
 
+/** What Refersion answered, before it is judged. */
+export interface Answer {
+  status: number
+  data: unknown
+  retryAfter: string | null
+}
+
 export interface CreatedAffiliate {
   code?: string
   numericId?: number
@@ -89,7 +98,8 @@ function idsOf(value: unknown): number[] {
  * Headers (the key pair) are added by the destination's `extendRequest`.
  */
 export class RefersionClient {
-  private readonly scrub: Scrub
+  /** Removes the secret key from any text shown to people. */
+  readonly scrub: Scrub
   // Read once per client (one per perform / performBatch): process.env lookups are slow enough to show up
   // in the per-event CPU cost when made for every request.
   private readonly baseUrl = baseUrl()
@@ -101,21 +111,32 @@ export class RefersionClient {
   }
 
   /**
-   * Sends one JSON POST. Network failures (timeouts, resets, refused connections) and a 401 throw typed errors;
-   * every other answer is returned for the caller to judge.
+   * One JSON POST to Refersion's REST API (`path` under the base URL), with no judgement of the answer: the status,
+   * the parsed body and Retry-After come back as they are, a 401 throws InvalidAuthenticationError, and a transport
+   * failure (timeout, reset, refused connection) is thrown exactly as the request client raised it. `agent` (an
+   * http(s) agent) lets a caller observe the connection (see creditCommission).
    */
-  private async send(url: string, path: string, body: Record<string, unknown>) {
-    let response
-    try {
-      response = await this.request(url, {
-        method: 'POST',
-        json: body,
-        throwHttpErrors: false,
-        timeout: this.timeoutMs
-      })
-    } catch (error) {
-      throw errorFromNetwork(path, error, this.scrub) ?? error
-    }
+  async exchange(path: string, body: Record<string, unknown>, agent?: Agent): Promise<Answer> {
+    return this.answerOf(await this.fetch(`${this.baseUrl}${path}`, body, agent))
+  }
+
+  /** The base URL REST paths are sent to (production unless REFERSION_BASE_URL points elsewhere). */
+  get restUrl(): string {
+    return this.baseUrl
+  }
+
+  private fetch(url: string, body: Record<string, unknown>, agent?: Agent) {
+    return this.request(url, {
+      method: 'POST',
+      json: body,
+      throwHttpErrors: false,
+      timeout: this.timeoutMs,
+      ...(agent ? { agent: agent as HttpsAgent } : {})
+    })
+  }
+
+  /** The answer as it came; a 401 throws InvalidAuthenticationError. */
+  private answerOf(response: Awaited<ReturnType<RequestClient>>): Answer {
     const data = (response as unknown as { data?: unknown }).data
     if (response.status === 401) {
       const why = refersionMessages(data).map(this.scrub).join(' ') || 'Unauthorized'
@@ -126,9 +147,19 @@ export class RefersionClient {
     return { status: response.status, data, retryAfter: response.headers.get('retry-after') }
   }
 
-  /** POSTs a JSON body and returns the parsed answer; throws a typed error for anything but a real success. */
-  async post<T = Record<string, unknown>>(path: string, body: Record<string, unknown>): Promise<T> {
-    const { status, data, retryAfter } = await this.send(`${this.baseUrl}${path}`, path, body)
+  /** One POST whose transport failures (timeouts, resets, refused connections) become typed retryable errors. */
+  private async sendMapped(url: string, path: string, body: Record<string, unknown>): Promise<Answer> {
+    let response
+    try {
+      response = await this.fetch(url, body)
+    } catch (error) {
+      throw errorFromNetwork(path, error, this.scrub) ?? error
+    }
+    return this.answerOf(response)
+  }
+
+  /** A REST answer judged: the JSON object of a real success, else the typed error Segment should see. */
+  judge<T = Record<string, unknown>>(path: string, { status, data, retryAfter }: Answer): T {
     if (status >= 200 && status < 300 && status !== 204 && !bodyReportsError(data)) {
       if (data && typeof data === 'object') return data as T
       // Anything but a JSON object is not an answer Refersion documents for these endpoints.
@@ -140,13 +171,18 @@ export class RefersionClient {
     throw errorFromResponse(path, status, data, retryAfter, this.scrub)
   }
 
+  /** POSTs a JSON body and returns the parsed answer; throws a typed error for anything but a real success. */
+  async post<T = Record<string, unknown>>(path: string, body: Record<string, unknown>): Promise<T> {
+    return this.judge<T>(path, await this.sendMapped(`${this.baseUrl}${path}`, path, body))
+  }
+
   /**
    * POSTs a JSON body to Refersion's tracking webhook host. Refersion documents no answer for it, so any 2xx
    * (204, an empty or a non-JSON body included) is success; 401, 429, 5xx, other 4xx and network failures map to
    * errors exactly as for `post`.
    */
   async postTracking(path: string, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
-    const { status, data, retryAfter } = await this.send(`${this.trackingUrl}${path}`, path, body)
+    const { status, data, retryAfter } = await this.sendMapped(`${this.trackingUrl}${path}`, path, body)
     if (status >= 200 && status < 300) return { status, body: data }
     throw errorFromResponse(path, status, data, retryAfter, this.scrub)
   }
