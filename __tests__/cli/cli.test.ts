@@ -28,8 +28,9 @@ describe('./bin/run (real process)', () => {
       run(BIN, ['validate'], { cwd: ROOT })
     ])
     expect(help.stdout).toMatch(/Usage: run \[options\] \[command\]/)
-    for (const command of ['serve', 'sandbox', 'generate:types', 'validate']) expect(help.stdout).toContain(command)
-    expect(types.stdout).toContain('Generated types are up to date.')
+    for (const command of ['serve', 'sandbox', 'generate:types', 'generate:metadata-payload', 'validate'])
+      expect(help.stdout).toContain(command)
+    expect(types.stdout).toContain('Generated files are up to date.')
     expect(validate.stdout).toContain('The destination definition is valid.')
   })
 
@@ -51,7 +52,8 @@ describe('--help', () => {
       'sandbox',
       [/--port <port>/, /--latency <ms>/, /--rate-429 <p>/, /--rate-500 <p>/, /--rate-503 <p>/, /--reset-rate/]
     ],
-    ['generate:types', [/--check/]],
+    ['generate:types', [/--check/, /metadata.json/]],
+    ['generate:metadata-payload', [/only src\/metadata.json/]],
     ['bench', [/--events <n>/, /--batch-size <n>/, /--cpu-rounds <n>/]],
     ['validate', [/Segment's tooling/]]
   ])('%s --help', async (command, expected) => {

@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { fieldsToJsonSchema } from '@segment/actions-core'
 import type { DestinationDefinition, InputField } from '@segment/actions-core'
@@ -63,19 +62,4 @@ export async function renderGeneratedTypes(
     })
   }
   return files
-}
-
-/** Writes the files (or, with check, only lists the stale ones). Returns the stale/written paths. */
-export async function generateTypes(
-  definition: DestinationDefinition<unknown>,
-  options: { check?: boolean; root?: string } = {}
-): Promise<string[]> {
-  const changed: string[] = []
-  for (const { file, content } of await renderGeneratedTypes(definition, options.root)) {
-    const current = await fs.readFile(file, 'utf8').catch(() => '')
-    if (current === content) continue
-    changed.push(file)
-    if (!options.check) await fs.writeFile(file, content)
-  }
-  return changed
 }

@@ -17,9 +17,9 @@ const defaultIo: CliIo = {
 }
 
 /** Loaded on demand: its dependencies (json-schema-to-typescript, prettier) are slow to load. */
-function loadGenerateTypes(): typeof import('./generate-types') {
+function loadGenerate(): typeof import('./generate') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./generate-types') as typeof import('./generate-types')
+  return require('./generate') as typeof import('./generate')
 }
 
 /** Loaded on demand: it loads the destination and the sandbox, which the `serve` supervisor must not. */
@@ -85,18 +85,36 @@ function sandboxCommand(io: CliIo): Command {
 
 const listed = (files: string[]) => files.map((file) => `  ${file}\n`).join('')
 
+/** Lists what a generate command wrote or, with check, the stale files it would write (exit code 1). */
+function reportGenerated(io: CliIo, result: Result, files: string[], check = false): void {
+  const shown = files.map((file) => path.relative(REPO_ROOT, file))
+  if (check && shown.length) {
+    io.err(`Generated files are out of date (run ./bin/run generate:types):\n${listed(shown)}`)
+    result.code = 1
+  } else if (shown.length) io.out(`Wrote:\n${listed(shown)}`)
+  else io.out('Generated files are up to date.\n')
+}
+
 function generateTypesCommand(io: CliIo, result: Result): Command {
   return new Command('generate:types')
-    .description("Write src/generated-types.ts and src/<action>/generated-types.ts from the definition's fields")
+    .description(
+      "Write src/generated-types.ts and src/<action>/generated-types.ts from the definition's fields, and " +
+        "src/metadata.json (as Segment's generate:metadata-payload)"
+    )
     .option('--check', 'write nothing; exit 1 listing the files that are out of date')
     .action(async (flags: { check?: boolean }) => {
-      const changed = await loadGenerateTypes().generateTypes(loadDefinition(), { check: flags.check })
-      const shown = changed.map((file) => path.relative(REPO_ROOT, file))
-      if (flags.check && shown.length) {
-        io.err(`Generated types are out of date (run ./bin/run generate:types):\n${listed(shown)}`)
-        result.code = 1
-      } else if (shown.length) io.out(`Wrote:\n${listed(shown)}`)
-      else io.out('Generated types are up to date.\n')
+      const generate = loadGenerate()
+      const stale = await generate.syncGenerated(await generate.generatedFiles(loadDefinition()), flags)
+      reportGenerated(io, result, stale, flags.check)
+    })
+}
+
+function generateMetadataCommand(io: CliIo, result: Result): Command {
+  return new Command('generate:metadata-payload')
+    .description("Write only src/metadata.json, the destination's public metadata, as Segment's command of that name")
+    .action(async () => {
+      const generate = loadGenerate()
+      reportGenerated(io, result, await generate.syncGenerated([generate.metadataFile(loadDefinition())]))
     })
 }
 
@@ -147,6 +165,7 @@ export function buildProgram(
   add(serveCommand())
   add(sandboxCommand(io))
   add(generateTypesCommand(io, result))
+  add(generateMetadataCommand(io, result))
   add(validateCommand(io, result))
   add(benchCommand(argv))
   add(workerCommand(), true)
