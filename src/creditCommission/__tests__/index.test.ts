@@ -199,7 +199,9 @@ describe('Credit Commission: at most once', () => {
   })
 
   it('a reset the transport cannot place (no connection the probe saw) is final', async () => {
-    refersion().post(PATH).replyWithError({ code: 'ECONNRESET', message: 'socket hang up' })
+    refersion()
+      .post(PATH)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
     const error = await performError('creditCommission', signedUp(), byId)
     expect(error.status).toBe(409)
     expect(error.message).toContain('may have been credited')
