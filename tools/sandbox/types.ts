@@ -21,7 +21,8 @@ export interface SandboxOptions extends Partial<SandboxFaults> {
   searchMerchantId?: boolean
   /**
    * The first N manual credit attempts per order id (`/conversion/manual_credit_order_id`) answer 422 "This
-   * order ID is being process (error 5)." and change nothing; the next one is processed. Off (0) by default.
+   * order ID is being process (error 5)." and change nothing; the next one is processed. Off (0) by default
+   * (`--order-processing-attempts N`, SANDBOX_ORDER_PROCESSING_ATTEMPTS=N).
    */
   orderProcessingAttempts?: number
   /** How many received requests `requests()` keeps, newest last (default 1000). */
