@@ -15,7 +15,12 @@ beforeEach(() => sandbox.reset())
 
 /** Everything a request could change. */
 function state(): unknown {
-  return { affiliates: sandbox.store.all(), triggers: sandbox.store.allTriggers(), orders: sandbox.conversions() }
+  return {
+    affiliates: sandbox.store.all(),
+    triggers: sandbox.store.allTriggers(),
+    orders: sandbox.conversions(),
+    manualCredits: sandbox.manualCredits()
+  }
 }
 
 interface Fixture {
@@ -108,6 +113,34 @@ const CASES: Record<
       { order_id: 'o-1', items: [{ sku: 'tee', price: 10, quantity: 1.5 }] }
     ],
     missing: () => [{ order_id: 'o-1', items: [{ price: 10 }] }, 'items[0].sku']
+  },
+  '/conversion/manual_credit': {
+    valid: ({ id }) => ({ id, commission: 25, status: 'PENDING', currency: 'USD', notes: 'Signup bonus' }),
+    undocumented: ({ id }) => [
+      { affiliate_id: id, commission: 25, status: 'PENDING' },
+      { id, commission: 25, status: 'PENDING', order_id: 'o-1' }
+    ],
+    wrongType: ({ id }) => [
+      { id, commission: '25', status: 'PENDING' },
+      { id: String(id), commission: 25, status: 'PENDING' },
+      { id: id + 0.5, commission: 25, status: 'PENDING' },
+      { id, commission: 25, status: 'PENDING', currency: 840 },
+      { id, commission: 25, status: 'PENDING', notes: null }
+    ],
+    missing: ({ id }) => [{ id, status: 'PENDING' }, 'commission']
+  },
+  '/conversion/manual_credit_order_id': {
+    valid: ({ id }) => ({ id, order_id: 'o-1', status: 'APPROVED', notes: 'Phone order' }),
+    undocumented: ({ id }) => [
+      { affiliate_id: id, order_id: 'o-1' },
+      { id, order_id: 'o-1', commission: 5 }
+    ],
+    wrongType: ({ id }) => [
+      { id, order_id: 1 },
+      { id: String(id), order_id: 'o-1' },
+      { id, order_id: 'o-1', status: true }
+    ],
+    missing: ({ id }) => [{ id, status: 'APPROVED' }, 'order_id']
   }
 }
 

@@ -219,7 +219,8 @@ describe('sandboxOptionsFromEnv', () => {
         SANDBOX_SEED: '42',
         SANDBOX_PUBLIC_KEY: 'pub',
         SANDBOX_SECRET_KEY: 'sec',
-        SANDBOX_SEARCH_MERCHANT_ID: '1'
+        SANDBOX_SEARCH_MERCHANT_ID: '1',
+        SANDBOX_ORDER_PROCESSING_ATTEMPTS: '2'
       })
     ).toEqual({
       latencyMs: 20,
@@ -233,7 +234,8 @@ describe('sandboxOptionsFromEnv', () => {
       rateLimit: { requests: 100, perMs: 1000 },
       seed: 42,
       keys: { publicKey: 'pub', secretKey: 'sec' },
-      searchMerchantId: true
+      searchMerchantId: true,
+      orderProcessingAttempts: 2
     })
   })
 
@@ -259,7 +261,9 @@ describe('sandboxOptionsFromEnv', () => {
     ['SANDBOX_RATE_LIMIT', '100'],
     ['SANDBOX_RATE_LIMIT', '0/1000'],
     ['SANDBOX_RATE_LIMIT', '10/s'],
-    ['SANDBOX_SEARCH_MERCHANT_ID', 'maybe']
+    ['SANDBOX_SEARCH_MERCHANT_ID', 'maybe'],
+    ['SANDBOX_ORDER_PROCESSING_ATTEMPTS', '-1'],
+    ['SANDBOX_ORDER_PROCESSING_ATTEMPTS', '1.5']
   ])('throws an error naming %s for %p', (name, value) => {
     expect(() => sandboxOptionsFromEnv({ [name]: value })).toThrow(name)
   })

@@ -19,3 +19,21 @@ describe('--search-merchant-id', () => {
     expect(options).toEqual({ latencyMs: 5, seed: 9, searchMerchantId: true })
   })
 })
+
+describe('--order-processing-attempts', () => {
+  it('is off by default and set by the flag or SANDBOX_ORDER_PROCESSING_ATTEMPTS, the flag winning', () => {
+    expect(sandboxOptionsFrom(parse([]), {}).orderProcessingAttempts).toBeUndefined()
+    expect(sandboxOptionsFrom(parse(['--order-processing-attempts', '2']), {}).orderProcessingAttempts).toBe(2)
+    expect(sandboxOptionsFrom(parse([]), { SANDBOX_ORDER_PROCESSING_ATTEMPTS: '1' }).orderProcessingAttempts).toBe(1)
+    const both = sandboxOptionsFrom(parse(['--order-processing-attempts', '3']), {
+      SANDBOX_ORDER_PROCESSING_ATTEMPTS: '1'
+    })
+    expect(both.orderProcessingAttempts).toBe(3)
+  })
+
+  it('names the flag when its value is bad', () => {
+    expect(() => sandboxOptionsFrom(parse(['--order-processing-attempts', 'some']), {})).toThrow(
+      /--order-processing-attempts must be an integer >= 0/
+    )
+  })
+})

@@ -20,7 +20,13 @@ const FLAGS = [
     env: 'SANDBOX_RATE_LIMIT',
     help: 'at most N requests per ms milliseconds per public key (429 + Retry-After beyond), e.g. 100/1000'
   },
-  { flag: '--seed <n>', key: 'seed', env: 'SANDBOX_SEED', help: 'seed for injected faults and affiliate codes' }
+  { flag: '--seed <n>', key: 'seed', env: 'SANDBOX_SEED', help: 'seed for injected faults and affiliate codes' },
+  {
+    flag: '--order-processing-attempts <n>',
+    key: 'orderProcessingAttempts',
+    env: 'SANDBOX_ORDER_PROCESSING_ATTEMPTS',
+    help: 'the first n manual credits of each order answer 422 "This order ID is being process (error 5)."'
+  }
 ] as const
 
 /** On/off sandbox flags (no value) and the variables they stand for. */

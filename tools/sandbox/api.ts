@@ -8,7 +8,8 @@
  * handlers apply Refersion's rules about values (422 `{"errors":[…]}`) and change state.
  */
 import { checkRequest, TRACKING_PATH } from './contract'
-import type { ConversionLedger, TrackedOrder } from './conversions'
+import { CREDIT_STATUSES } from './conversions'
+import type { ConversionLedger, CreditStatus, TrackedOrder } from './conversions'
 import { ACCEPTED_COUNTRIES, isValidEmail, passwordProblem } from './rules'
 import {
   AffiliatePatch,
@@ -37,6 +38,11 @@ export interface ApiContext {
   ledger: ConversionLedger
   /** Search also matches (and returns) `unique_merchant_id`: the undocumented reading, off by default. */
   searchMerchantId: boolean
+  /**
+   * How many manual credit attempts per order id are answered "This order ID is being process (error 5)."
+   * before one is processed (default 0: none). Models a credit still in flight.
+   */
+  orderProcessingAttempts: number
 }
 
 export type ApiHandler = (ctx: ApiContext, body: ApiBody) => ApiResult
@@ -53,10 +59,23 @@ const MAX_FIELD_LENGTH = 255
 export const NO_BODY: ApiResult = { status: 404, body: { error: 'Bad request, no body' } }
 export const UNAUTHORIZED: ApiResult = { status: 401, body: { error: 'Invalid API credentials (error 2).' } }
 export const NOT_FOUND: ApiResult = { status: 404, body: { error: 'Not found' } }
-/** Refersion's text when `/conversion/cancel` names an order no conversion has. */
+/**
+ * Refersion's text when `/conversion/cancel` names an order no conversion has; the sandbox also answers it when
+ * `/conversion/manual_credit_order_id` names an order it never saw tracked (Refersion documents no text for that).
+ */
 export const INVALID_ORDER_MESSAGE = 'Invalid order ID (error 5)'
 export const TRIGGER_EXISTS_MESSAGE = 'Conversion trigger already exists for this or another affiliate.'
 export const AFFILIATE_NOT_FOUND_MESSAGE = 'Affiliate not found.'
+/** Refersion's text when a manual credit names an affiliate id it does not have. */
+export const INVALID_AFFILIATE_MESSAGE = 'Invalid affiliate ID (error 2).'
+export const ORDER_BEING_PROCESSED_MESSAGE = 'This order ID is being process (error 5).'
+export const ALREADY_CREDITED_MESSAGE =
+  'The affiliate you provided has already been manually credited for this order ID. (Error 6)'
+export const REPROCESSING_MESSAGE = 'Order(s) are re-processing. Changes may take a couple of minutes to appear.'
+/** The account's currency, which `/conversion/manual_credit` uses when the request names none. */
+export const ACCOUNT_CURRENCY = 'USD'
+/** The status `/conversion/manual_credit_order_id` documents as its default. */
+const DEFAULT_CREDIT_STATUS: CreditStatus = 'APPROVED'
 
 function unprocessable(...errors: string[]): ApiResult {
   return { status: 422, body: { errors } }
@@ -373,6 +392,60 @@ export function cancelConversion({ ledger }: ApiContext, body: ApiBody): ApiResu
   return order ? ok({ conversion_id: order.conversion_id }) : unprocessable(INVALID_ORDER_MESSAGE)
 }
 
+function isCreditStatus(value: unknown): value is CreditStatus {
+  return CREDIT_STATUSES.includes(value as CreditStatus)
+}
+
+/**
+ * POST /conversion/manual_credit: a new conversion of type MANUAL_CREDIT_BY_CLIENT on every call, twice when
+ * called twice (Refersion has no idempotency key here). Any number is a commission: negative is a clawback,
+ * and 0 is accepted because the reference does not forbid it (refusing it is the client's choice). The
+ * documented 3-character limit of `currency` and "not a valid currency" are one rule here: three letters,
+ * any case, stored upper case; a blank or absent currency is the account's.
+ */
+export function creditCommission({ store, ledger }: ApiContext, body: ApiBody): ApiResult {
+  const errors: string[] = []
+  if (!isCreditStatus(body.status)) errors.push(notAllowed(body.status, 'status'))
+  const currency = text(body.currency) ?? ACCOUNT_CURRENCY
+  if (!/^[A-Za-z]{3}$/.test(currency)) errors.push(`${body.currency as string} is not a valid currency`)
+  const affiliate = store.getById(body.id as number)
+  if (!affiliate) errors.push(INVALID_AFFILIATE_MESSAGE)
+  if (errors.length > 0 || !affiliate) return unprocessable(...errors)
+  const credit = ledger.addManualCredit(affiliate, {
+    commission: body.commission as number,
+    status: body.status as CreditStatus,
+    currency: currency.toUpperCase(),
+    notes: text(body.notes)
+  })
+  return ok({ conversion_id: credit.conversion_id })
+}
+
+/**
+ * POST /conversion/manual_credit_order_id: credits an order the tracking webhook received to the affiliate.
+ * An order id never tracked is Refersion's "Invalid order ID (error 5)", as for /conversion/cancel (an order
+ * tracked but credited to no one can be credited: that is what this operation is for). The first credit of an
+ * order for an affiliate moves the order to it, with a warning naming the other affiliate that held it; a
+ * repeat for the same affiliate and order is Error 6 and changes nothing. With `orderProcessingAttempts` set,
+ * that many attempts per order are first answered "being process (error 5)" and change nothing.
+ */
+export function creditOrder({ store, ledger, orderProcessingAttempts }: ApiContext, body: ApiBody): ApiResult {
+  const status = body.status ?? DEFAULT_CREDIT_STATUS
+  const errors: string[] = []
+  if (!isCreditStatus(status)) errors.push(notAllowed(status, 'status'))
+  const affiliate = store.getById(body.id as number)
+  if (!affiliate) errors.push(INVALID_AFFILIATE_MESSAGE)
+  if (errors.length > 0 || !affiliate) return unprocessable(...errors)
+  const orderId = (body.order_id as string).trim()
+  const attempt = ledger.countCreditAttempt(orderId)
+  if (attempt === undefined) return unprocessable(INVALID_ORDER_MESSAGE)
+  if (attempt <= orderProcessingAttempts) return unprocessable(ORDER_BEING_PROCESSED_MESSAGE)
+  const result = ledger.creditOrder(orderId, affiliate, { status: status as CreditStatus, notes: text(body.notes) })
+  if (result === 'already_credited') return unprocessable(ALREADY_CREDITED_MESSAGE)
+  const answer = { message: REPROCESSING_MESSAGE }
+  if (result.replaced === null) return ok(answer)
+  return ok({ ...answer, warning: `Order ID is already credited to affiliate ${result.replaced}` })
+}
+
 /**
  * POST /tracker/orders/paid (the webhook, at the host's root). Refersion documents no answer for it; the
  * sandbox says 200 `{"status":"received","order_id":…}` for a new order and for a redelivered one alike.
@@ -392,7 +465,9 @@ export const API_ROUTES: Readonly<Record<string, ApiHandler>> = {
   '/affiliate/status_change': changeStatus,
   '/affiliate/trigger': addTrigger,
   '/trigger/delete': deleteTriggers,
-  '/conversion/cancel': cancelConversion
+  '/conversion/cancel': cancelConversion,
+  '/conversion/manual_credit': creditCommission,
+  '/conversion/manual_credit_order_id': creditOrder
 }
 
 /**

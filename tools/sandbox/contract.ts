@@ -52,6 +52,9 @@ export const TRACKING_PATH = '/tracker/orders/paid'
  *   or carries an undocumented field, so `affiliates` is required here;
  * - `/affiliate/get` takes `id` or `affiliate_code` and documents neither's type: `id` may be an integer or a
  *   string, and "one of the two" is checked by `checkRequest` (see ONE_OF_REQUIRED);
+ * - the two manual credits take the affiliate's numeric id as `id` (an integer); `commission` is any number
+ *   (negative: a clawback); `currency` is documented with a 3-character limit, which the handler checks with
+ *   the other value rules;
  * - the webhook has no published schema: its fields and types come from Refersion's tracking notes, with the
  *   value limits it states (cart id length, three-letter currency) and non-negative amounts.
  */
@@ -93,6 +96,15 @@ export const REQUEST_SCHEMAS: Readonly<Record<string, SchemaObject>> = {
     { order_id: text, items: list(object({ sku: text, price: number, quantity: integer }, ['sku'])) },
     ['order_id', 'items']
   ),
+  '/conversion/manual_credit': object({ id: integer, commission: number, status: text, currency: text, notes: text }, [
+    'id',
+    'commission',
+    'status'
+  ]),
+  '/conversion/manual_credit_order_id': object({ id: integer, order_id: text, status: text, notes: text }, [
+    'id',
+    'order_id'
+  ]),
   [TRACKING_PATH]: object(
     {
       cart_id: { type: 'string', maxLength: 255 },

@@ -47,7 +47,8 @@ function flag(env: Env, name: string): boolean | undefined {
  * SANDBOX_RATE_500, SANDBOX_RATE_503, SANDBOX_RESET_RATE, SANDBOX_APPLY_THEN_DROP_RATE,
  * SANDBOX_RETRY_AFTER, SANDBOX_RATE_LIMIT (`N/ms`, e.g. `100/1000`), SANDBOX_SEED,
  * SANDBOX_PUBLIC_KEY + SANDBOX_SECRET_KEY (both or neither), SANDBOX_SEARCH_MERCHANT_ID (1/0, also
- * true/false, yes/no, on/off). Garbage throws an Error naming the variable.
+ * true/false, yes/no, on/off), SANDBOX_ORDER_PROCESSING_ATTEMPTS (an integer >= 0). Garbage throws an Error
+ * naming the variable.
  */
 export function sandboxOptionsFromEnv(env: Env = process.env): SandboxOptions {
   const options: SandboxOptions = {}
@@ -63,6 +64,7 @@ export function sandboxOptionsFromEnv(env: Env = process.env): SandboxOptions {
   set('retryAfterSeconds', number(env, 'SANDBOX_RETRY_AFTER', { min: 0, integer: true }))
   set('seed', number(env, 'SANDBOX_SEED', { integer: true }))
   set('searchMerchantId', flag(env, 'SANDBOX_SEARCH_MERCHANT_ID'))
+  set('orderProcessingAttempts', number(env, 'SANDBOX_ORDER_PROCESSING_ATTEMPTS', { min: 0, integer: true }))
 
   const errorRates: SandboxFaults['errorRates'] = {}
   for (const status of [429, 500, 503] as const) {

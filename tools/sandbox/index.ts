@@ -65,7 +65,16 @@ export { SEARCH_PAGE_SIZE, LIST_DEFAULT_LIMIT, MAX_ELEMENTS } from './api'
 export { checkRequest, operationOf, REQUEST_SCHEMAS, TRACKING_PATH } from './contract'
 export type { ContractCheck } from './contract'
 export { ConversionLedger } from './conversions'
-export type { SandboxOrder, CreditedBy, OrderItem, CancelledItem } from './conversions'
+export { MANUAL_CREDIT_TYPE, CREDIT_STATUSES } from './conversions'
+export type {
+  SandboxOrder,
+  CreditedBy,
+  OrderItem,
+  CancelledItem,
+  CreditStatus,
+  ManualOrderCredit,
+  SandboxManualCredit
+} from './conversions'
 export type { RecordedRequest } from './request-log'
 
 const BODY_LIMIT = 1024 * 1024
@@ -107,6 +116,14 @@ function limiterFor(faults: SandboxFaults): FixedWindowLimiter | undefined {
   return faults.rateLimit ? new FixedWindowLimiter(faults.rateLimit.requests, faults.rateLimit.perMs) : undefined
 }
 
+function processingAttempts(value: number | undefined): number {
+  if (value === undefined) return 0
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`orderProcessingAttempts must be an integer >= 0 (got ${JSON.stringify(value)})`)
+  }
+  return value
+}
+
 function createRuntime(options: SandboxOptions): Runtime {
   const seed = options.seed ?? randomSeed()
   const keys = options.keys
@@ -115,6 +132,12 @@ function createRuntime(options: SandboxOptions): Runtime {
   }
   const startFaults = mergeFaults(DEFAULT_FAULTS, pickFaults(options))
   const store = new SandboxStore({ random: mulberry32(seed ^ CODE_SEED_SALT) })
+  const ctx: ApiContext = {
+    store,
+    ledger: new ConversionLedger(store),
+    searchMerchantId: options.searchMerchantId === true,
+    orderProcessingAttempts: processingAttempts(options.orderProcessingAttempts)
+  }
   return {
     seed,
     keys,
@@ -123,7 +146,7 @@ function createRuntime(options: SandboxOptions): Runtime {
     faultRandom: mulberry32(seed),
     limiter: limiterFor(startFaults),
     stats: emptyStats(),
-    ctx: { store, ledger: new ConversionLedger(store), searchMerchantId: options.searchMerchantId === true },
+    ctx,
     log: new RequestLog(options.requestLogLimit),
     sleepers: new Set(),
     closing: false,
@@ -370,7 +393,11 @@ function registerAdminRoutes(app: FastifyInstance, rt: Runtime, rootUrl: () => s
     inspection: ADMIN_ROUTES
   }))
   app.get('/_sandbox/affiliates', async () => ({ total: rt.ctx.store.size, affiliates: rt.ctx.store.all() }))
-  app.get('/_sandbox/conversions', async () => ({ total: rt.ctx.ledger.size, conversions: rt.ctx.ledger.all() }))
+  app.get('/_sandbox/conversions', async () => ({
+    total: rt.ctx.ledger.size,
+    conversions: rt.ctx.ledger.all(),
+    manual_credits: rt.ctx.ledger.manualCredits()
+  }))
   app.post('/_sandbox/conversions/reset', async () => {
     rt.ctx.ledger.clear()
     return { ok: true }
@@ -429,6 +456,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     store: rt.ctx.store,
     ledger: rt.ctx.ledger,
     conversions: () => rt.ctx.ledger.all(),
+    manualCredits: () => rt.ctx.ledger.manualCredits(),
     requests: () => rt.log.list(),
     clearRequests: () => rt.log.clear(),
     stats: () => snapshotStats(rt.stats),

@@ -1,4 +1,4 @@
-import type { ConversionLedger, SandboxOrder } from './conversions'
+import type { ConversionLedger, SandboxManualCredit, SandboxOrder } from './conversions'
 import type { SandboxFaults } from './faults'
 import type { RecordedRequest } from './request-log'
 import type { SandboxStore } from './store'
@@ -19,6 +19,12 @@ export interface SandboxOptions extends Partial<SandboxFaults> {
    * of Refersion's search, off by default (`--search-merchant-id`, SANDBOX_SEARCH_MERCHANT_ID=1).
    */
   searchMerchantId?: boolean
+  /**
+   * The first N manual credit attempts per order id (`/conversion/manual_credit_order_id`) answer 422 "This
+   * order ID is being process (error 5)." and change nothing; the next one is processed. Off (0) by default
+   * (`--order-processing-attempts N`, SANDBOX_ORDER_PROCESSING_ATTEMPTS=N).
+   */
+  orderProcessingAttempts?: number
   /** How many received requests `requests()` keeps, newest last (default 1000). */
   requestLogLimit?: number
   /**
@@ -57,10 +63,12 @@ export interface RunningSandbox {
   port: number
   /** Direct access to the affiliates, for tests and benchmarks. */
   store: SandboxStore
-  /** Direct access to the orders the tracking webhook received. */
+  /** Direct access to the orders the tracking webhook received and the manual credits. */
   ledger: ConversionLedger
-  /** The orders, as `GET /_sandbox/conversions` lists them. */
+  /** The orders, as `GET /_sandbox/conversions` lists them under `conversions`. */
   conversions(): SandboxOrder[]
+  /** The manual commission credits, as `GET /_sandbox/conversions` lists them under `manual_credits`. */
+  manualCredits(): SandboxManualCredit[]
   /** The requests received on the Refersion routes (bounded, oldest first), with the status answered. */
   requests(): RecordedRequest[]
   clearRequests(): void
@@ -70,8 +78,8 @@ export interface RunningSandbox {
   /** The current fault knobs. */
   faults(): SandboxFaults
   /**
-   * Clears affiliates, triggers, orders, recorded requests, stats, rate-limit windows, and resets faults and
-   * PRNGs to the start options.
+   * Clears affiliates, triggers, orders, manual credits, recorded requests, stats, rate-limit windows, and
+   * resets faults and PRNGs to the start options.
    */
   reset(): void
   close(): Promise<void>
