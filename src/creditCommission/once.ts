@@ -1,5 +1,6 @@
 import { Agent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
+import type { Duplex } from 'node:stream'
 
 /**
  * How far one request's connection got, as the transport itself reports it: `unobserved` when the request never
@@ -15,13 +16,19 @@ export interface ConnectionProbe {
   state: () => ConnectionState
 }
 
+interface ConnectionFactory {
+  createConnection(options: unknown, callback?: unknown): Duplex | null | undefined
+}
+
 /** An agent that records whether its one connection was established: TCP `connect`, or TLS `secureConnect`. */
 export function connectionProbe(url: string): ConnectionProbe {
   const secure = url.startsWith('https:')
   const agent = secure ? new HttpsAgent({ keepAlive: false }) : new Agent({ keepAlive: false })
   let state: ConnectionState = 'unobserved'
-  const create = agent.createConnection.bind(agent)
-  agent.createConnection = (options, callback) => {
+  // Node's documented hook for the socket of each request; not every @types/node version declares it on Agent.
+  const factory = agent as unknown as ConnectionFactory
+  const create = factory.createConnection.bind(agent)
+  factory.createConnection = (options, callback) => {
     state = 'connecting'
     const socket = create(options, callback)
     socket?.once(secure ? 'secureConnect' : 'connect', () => {
