@@ -114,6 +114,16 @@ function judgeCredit(client: RefersionClient, answer: Answer, id: number, credit
   return client.judge<{ conversion_id?: unknown }>(MANUAL_CREDIT_PATH, answer)
 }
 
+/** What became of a request that got no answer, from the transport's own error (its message and code). */
+function noAnswer(error: unknown): string {
+  const err = (error ?? {}) as { name?: string; message?: string; code?: string; cause?: { code?: string } }
+  const code = err.cause?.code ?? err.code
+  const detail = `${err.message ?? String(error)}${code ? `, ${code}` : ''}`
+  return /timeout/i.test(err.name ?? '') || code === 'ETIMEDOUT'
+    ? `Refersion did not answer ${MANUAL_CREDIT_PATH} in time (${detail})`
+    : `the connection was cut before Refersion answered ${MANUAL_CREDIT_PATH} (${detail})`
+}
+
 /** One `/conversion/manual_credit` request, at most once: see CreditMayHaveBeenAppliedError. */
 async function postCredit(client: RefersionClient, id: number, credit: CommissionCredit) {
   const probe = connectionProbe(client.restUrl)
@@ -123,9 +133,8 @@ async function postCredit(client: RefersionClient, id: number, credit: Commissio
   } catch (error) {
     if (error instanceof InvalidAuthenticationError) throw error // a 401: nothing was credited
     const mapped = errorFromNetwork(MANUAL_CREDIT_PATH, error, client.scrub)
-    const why = mapped?.message ?? client.scrub(`the request to ${MANUAL_CREDIT_PATH} failed (${String(error)})`)
     if (mapped && provesNotSent(error, probe.state())) throw mapped // retryable: nothing reached Refersion
-    throw new CreditMayHaveBeenAppliedError(`${why}, after the request may have been sent`, id, credit)
+    throw new CreditMayHaveBeenAppliedError(client.scrub(noAnswer(error)), id, credit)
   } finally {
     probe.agent.destroy()
   }
