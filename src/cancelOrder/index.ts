@@ -1,6 +1,7 @@
 import type { ActionDefinition } from '@segment/actions-core'
 import { oneRequestBatchFields, sendingEachEvent } from '../lib/batch'
 import { productsDefault } from '../lib/items'
+import { TRACKED_ORDER_ID } from '../lib/mapping'
 import { buildCancellation, sendCancellation } from './cancellation'
 import type { Settings } from '../generated-types'
 import type { Payload } from './generated-types'
@@ -13,13 +14,7 @@ const action: ActionDefinition<Settings, Payload> = {
     'changes nothing.',
   defaultSubscription: 'type = "track" and (event = "Order Refunded" or event = "Order Cancelled")',
   fields: {
-    orderId: {
-      label: 'Order ID',
-      description: 'The ID of the order, as sent with Track Order.',
-      type: 'string',
-      required: true,
-      default: { '@path': '$.properties.order_id' }
-    },
+    orderId: TRACKED_ORDER_ID,
     items: {
       label: 'Items',
       description:

@@ -3,6 +3,7 @@ import { cacheAccountOf } from '../lib/affiliate-cache'
 import { oneRequestBatchFields, sendEachInBatch } from '../lib/batch'
 import { clientFor } from '../lib/client'
 import { creditTargetFields, NOTES_DEFAULT } from '../lib/credit'
+import { TRACKED_ORDER_ID } from '../lib/mapping'
 import type { Settings } from '../generated-types'
 import { buildOrderCredit, sendOrderCredit } from './credit-order'
 import type { Payload } from './generated-types'
@@ -15,13 +16,7 @@ const action: ActionDefinition<Settings, Payload> = {
     "When the order was credited to another affiliate, the result carries Refersion's warning.",
   fields: {
     ...creditTargetFields,
-    orderId: {
-      label: 'Order ID',
-      description: 'The ID of the order, as sent with Track Order.',
-      type: 'string',
-      required: true,
-      default: { '@path': '$.properties.order_id' }
-    },
+    orderId: TRACKED_ORDER_ID,
     status: {
       label: 'Status',
       description: "Status of the credited conversion: APPROVED or PENDING. Empty: Refersion's default.",
