@@ -111,6 +111,11 @@ function judgeCredit(client: RefersionClient, answer: Answer, id: number, credit
   if (serverSide && !RETRYABLE_NOT_APPLIED.has(status)) {
     throw new CreditMayHaveBeenAppliedError(`Refersion answered ${status} to ${MANUAL_CREDIT_PATH}`, id, credit)
   }
+  const { data } = answer
+  if (status >= 200 && status < 300 && status !== 204 && (!data || typeof data !== 'object')) {
+    // A success without the documented JSON body: Refersion took the request, so it must not be sent again.
+    throw new CreditMayHaveBeenAppliedError(`Refersion answered ${status} without a JSON body`, id, credit)
+  }
   return client.judge<{ conversion_id?: unknown }>(MANUAL_CREDIT_PATH, answer)
 }
 

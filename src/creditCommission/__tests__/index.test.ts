@@ -175,6 +175,20 @@ describe('Credit Commission: at most once', () => {
     }
   )
 
+  it('a 200 without the documented JSON body is final too: Refersion took the request', async () => {
+    refersion().post(PATH).reply(200, 'OK')
+    const error = await performError('creditCommission', signedUp(), byId)
+    expect(error.status).toBe(409)
+    expect(error.message).toContain('without a JSON body')
+  })
+
+  it('a 204 (Refersion: invalid field, nothing applied) is a final error that does not say "may have been credited"', async () => {
+    refersion().post(PATH).reply(204)
+    const error = await performError('creditCommission', signedUp(), byId)
+    expect(error.status).toBe(400)
+    expect(error.message).not.toContain('may have been credited')
+  })
+
   it('a 401 is an authentication error (nothing credited)', async () => {
     refersion().post(PATH).reply(401, { error: 'Invalid API credentials (error 2).' })
     const error = await performError('creditCommission', signedUp(), byId)
