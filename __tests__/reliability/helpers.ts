@@ -16,7 +16,14 @@ export const SETTINGS = { apiKey: API_KEY }
 
 export const destination = new Destination(definition)
 
-export type Slug = 'createAffiliate' | 'deleteAffiliate' | 'trackOrder' | 'cancelOrder' | 'addConversionTrigger'
+export type Slug =
+  | 'createAffiliate'
+  | 'deleteAffiliate'
+  | 'trackOrder'
+  | 'cancelOrder'
+  | 'addConversionTrigger'
+  | 'creditCommission'
+  | 'creditOrder'
 
 /** The action's default mappings, with `overrides` on top (what a workspace owner would configure). */
 export function mappingOf(slug: Slug, overrides: JSONObject = {}): JSONObject {

@@ -94,6 +94,16 @@ describe('fault injection', () => {
     expect(retry.json).toEqual({ errors: ['The email you have entered is taken by another Affiliate.'] })
   })
 
+  it('applyThenError: applies the request, then answers 500, 502 or 504', async () => {
+    sandbox.setFaults({ applyThenErrorRate: 1 })
+    const answer = await api(sandbox, '/affiliate/new', newAffiliate({ email: 'applied@example.com' }))
+    expect([500, 502, 504]).toContain(answer.status)
+    expect(sandbox.store.getByEmail('applied@example.com')).toBeDefined()
+    expect(sandbox.stats().faultsInjected.applyThenError).toBe(1)
+    sandbox.setFaults({ applyThenErrorRate: 0 })
+    expect((await api(sandbox, '/affiliate/new', newAffiliate({ email: 'applied@example.com' }))).status).toBe(422)
+  })
+
   it('adds latency, jitter and spikes', async () => {
     sandbox.setFaults({ latencyMs: 120, latencyJitterMs: 30 })
     let started = Date.now()

@@ -61,6 +61,7 @@ export function sandboxOptionsFromEnv(env: Env = process.env): SandboxOptions {
   set('spikeMs', number(env, 'SANDBOX_SPIKE_MS', { min: 0 }))
   set('resetRate', number(env, 'SANDBOX_RESET_RATE', { min: 0, max: 1 }))
   set('applyThenDropRate', number(env, 'SANDBOX_APPLY_THEN_DROP_RATE', { min: 0, max: 1 }))
+  set('applyThenErrorRate', number(env, 'SANDBOX_APPLY_THEN_ERROR_RATE', { min: 0, max: 1 }))
   set('retryAfterSeconds', number(env, 'SANDBOX_RETRY_AFTER', { min: 0, integer: true }))
   set('seed', number(env, 'SANDBOX_SEED', { integer: true }))
   set('searchMerchantId', flag(env, 'SANDBOX_SEARCH_MERCHANT_ID'))

@@ -20,6 +20,9 @@ export interface SandboxFaults {
   resetRate: number
   /** Probability that the request is applied, then the connection destroyed without a response (default 0). */
   applyThenDropRate: number
+  /** Probability that the request is applied, then answered 500, 502 or 504 (a server or gateway failing after the
+   * change was made, which a 5xx never rules out) (default 0). */
+  applyThenErrorRate: number
   /** `Retry-After` (seconds) on injected 429s (default 1). Rate-limit 429s say when the window reopens. */
   retryAfterSeconds: number
   /** Fixed window per public key: at most `requests` per `perMs` ms; excess → 429 + Retry-After. */
@@ -34,6 +37,7 @@ export const DEFAULT_FAULTS: Readonly<SandboxFaults> = Object.freeze({
   errorRates: {},
   resetRate: 0,
   applyThenDropRate: 0,
+  applyThenErrorRate: 0,
   retryAfterSeconds: 1,
   rateLimit: undefined
 })
@@ -92,6 +96,7 @@ export function mergeFaults(base: Readonly<SandboxFaults>, patch: unknown): Sand
       case 'spikeRate':
       case 'resetRate':
       case 'applyThenDropRate':
+      case 'applyThenErrorRate':
         if (value !== undefined) out[key] = probability(key, value)
         break
       case 'errorRates': {

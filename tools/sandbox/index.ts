@@ -12,6 +12,7 @@
  *   5. apply: auth (401) → body (no body: 404 on REST, 400 on the webhook) → contract (`contract.ts`) →
  *      Refersion's rules and the state change (`api.ts`)
  *   6. applyThenDrop → the change is kept, the connection destroyed without a response
+ *   7. applyThenError → the change is kept, the answer is a 500, 502 or 504
  * Unknown `/v2` paths answer 404 `{"error":"Not found"}` without auth or faults. `/_sandbox/*` routes
  * inspect and steer the simulator (no auth, no faults, not counted).
  */
@@ -321,9 +322,17 @@ function faultyRoute(rt: Runtime, route: string, apply: (request: FastifyRequest
       inject('applyThenDrop')
       return drop(rt, request, reply, result)
     }
+    if (chance(rt, f.applyThenErrorRate)) {
+      inject('applyThenError')
+      const status = APPLIED_ERROR_STATUSES[Math.floor(rt.faultRandom() * APPLIED_ERROR_STATUSES.length)]
+      return respond(rt, request, reply, { status, body: { error: `Applied, then failed (${status})` } })
+    }
     return respond(rt, request, reply, result)
   }
 }
+
+/** What a server or gateway that failed after applying a request answers (the applyThenError fault). */
+const APPLIED_ERROR_STATUSES = [500, 502, 504] as const
 
 /** The REST operations under `/v2`. */
 function registerApiRoutes(app: FastifyInstance, rt: Runtime): void {

@@ -40,7 +40,7 @@ export interface SandboxStats {
   total: number
   /** API requests per path, e.g. `{"/v2/affiliate/new": 3}`; unknown paths count under `(unknown)`. */
   byRoute: Record<string, number>
-  /** Injected faults by kind: `rateLimit`, `reset`, `429`, `500`, `503`, `spike`, `applyThenDrop`. */
+  /** Injected faults by kind: `rateLimit`, `reset`, `429`, `500`, `503`, `spike`, `applyThenDrop`, `applyThenError`. */
   faultsInjected: Record<string, number>
   /** API responses actually sent, per HTTP status (dropped connections are not counted). */
   byStatus: Record<string, number>
