@@ -2,8 +2,8 @@
  * `npm run bench`: measures the destination against the in-process Refersion sandbox, side by side in one
  * run — sequential `perform` per event (Segment's classic one-event-at-a-time delivery) vs. `performBatch`
  * with the default batch size — and compares our createAffiliate CPU cost with a minimal actions-core
- * action that sends the same single POST. Workloads: new identifies, repeated identifies, deletes, and orders
- * (Track Order, one tracking-webhook request each). Prints a table, then one line of JSON with every figure.
+ * action that sends the same single POST. Workloads: new identifies, repeated identifies, commission credits (by
+ * id, by a cached email, by email uncached), deletes, and orders (Track Order, one tracking-webhook request each). Prints a table, then one line of JSON with every figure.
  */
 import { fork } from 'node:child_process'
 import os from 'node:os'
@@ -121,11 +121,34 @@ export interface Workload {
   name: string
   /** The action's slug. */
   action: string
-  /** Event `i` of the run whose people are prefixed `prefix`. */
-  event: (prefix: string, i: number) => SegmentEvent
+  /** Event `i` of the run whose people are prefixed `prefix` (the sandbox, to name its affiliates by id). */
+  event: (prefix: string, i: number, sandbox?: RunningSandbox) => SegmentEvent
   /** Environment variables set while the workload runs (e.g. REFERSION_CACHE=off). */
   env?: Record<string, string>
+  /** Mapped on top of the action's default mappings (what a workspace owner would configure). */
+  mapping?: JSONObject
 }
+
+/** Where a credit event names its affiliate: a numeric id, or an email. */
+const CREDIT_MAPPING: JSONObject = {
+  affiliateId: { '@path': '$.properties.affiliate_id' },
+  email: { '@path': '$.properties.affiliate_email' }
+}
+
+/** A $5 credit (`kind` keeps every workload's notes apart) for person `i` of run `prefix`, by id or by email. */
+function credit(kind: string, prefix: string, i: number, by: { affiliate_id?: string; affiliate_email?: string }) {
+  return {
+    type: 'track',
+    event: 'Referral Bonus',
+    messageId: creditMessageId(kind, prefix, i),
+    userId: `${prefix}-user-${i}`,
+    properties: { commission: 5, currency: 'USD', ...by }
+  } as SegmentEvent
+}
+
+const creditMessageId = (kind: string, prefix: string, i: number) => `${kind}-${prefix}-${i}`
+const CREDIT_KINDS = ['credit_id', 'credit', 'credit_nocache'] as const
+const benchEmail = (prefix: string, i: number) => `${prefix}.${i}@bench.example`
 
 /** The phone every repeat sets, so that the integrity check can tell a repeat was applied. */
 const REPEAT_PHONE = '+1 415 555 0100'
@@ -143,6 +166,28 @@ export const WORKLOADS: Workload[] = [
     action: 'createAffiliate',
     event: (prefix, i) => identify(prefix, i, REPEAT_PHONE),
     env: { REFERSION_CACHE: 'off' }
+  },
+  // Credit Commission to the affiliates just created: by numeric id (one request), by email while this process
+  // remembers the affiliate (one request), and by email with the cache off (search, get, credit).
+  {
+    name: 'credit_id',
+    action: 'creditCommission',
+    mapping: CREDIT_MAPPING,
+    event: (prefix, i, sandbox) =>
+      credit('credit_id', prefix, i, { affiliate_id: String(sandbox?.store.getByEmail(benchEmail(prefix, i))?.id) })
+  },
+  {
+    name: 'credit',
+    action: 'creditCommission',
+    mapping: CREDIT_MAPPING,
+    event: (prefix, i) => credit('credit', prefix, i, { affiliate_email: benchEmail(prefix, i) })
+  },
+  {
+    name: 'credit_nocache',
+    action: 'creditCommission',
+    mapping: CREDIT_MAPPING,
+    env: { REFERSION_CACHE: 'off' },
+    event: (prefix, i) => credit('credit_nocache', prefix, i, { affiliate_email: benchEmail(prefix, i) })
   },
   { name: 'delete', action: 'deleteAffiliate', event: (prefix, i) => deletion(prefix, i) },
   // Every order is unique (its own order id), so each costs exactly its one tracking-webhook request.
@@ -163,9 +208,10 @@ interface Runner {
 async function runWorkload(runner: Runner, workload: Workload, mode: Row['mode']): Promise<Row> {
   const { sandbox, options } = runner
   const action = runner.destination.actions[workload.action]
-  const mapping = defaultValues(runner.definition.actions[workload.action].fields) as JSONObject
+  const defaults = defaultValues(runner.definition.actions[workload.action].fields) as JSONObject
+  const mapping: JSONObject = { ...defaults, ...workload.mapping }
   if (mode === 'batch' && options.batchSize) mapping.batch_size = options.batchSize
-  const events = Array.from({ length: options.events }, (_, i) => workload.event(RUN_PREFIX[mode], i))
+  const events = Array.from({ length: options.events }, (_, i) => workload.event(RUN_PREFIX[mode], i, sandbox))
   const before = sandbox.stats().total
   let failed = 0
   const savedEnv = Object.keys(workload.env ?? {}).map((key) => [key, process.env[key]] as const)
@@ -251,6 +297,27 @@ function orderIntegrity(sandbox: RunningSandbox, n: number): { lost: number; dup
   return { lost, duplicates }
 }
 
+/**
+ * Nothing lost, nothing paid twice among the credits: every credit event of every credit workload recorded by the
+ * sandbox under its note exactly once.
+ */
+function creditIntegrity(sandbox: RunningSandbox, n: number): { lost: number; duplicates: number } {
+  const perNote = new Map<string, number>()
+  for (const c of sandbox.manualCredits()) perNote.set(c.notes ?? '', (perNote.get(c.notes ?? '') ?? 0) + 1)
+  let lost = 0
+  let duplicates = 0
+  for (const kind of CREDIT_KINDS) {
+    for (const prefix of Object.values(RUN_PREFIX)) {
+      for (let i = 0; i < n; i++) {
+        const count = perNote.get(`Segment: Referral Bonus (messageId ${creditMessageId(kind, prefix, i)})`) ?? 0
+        if (count === 0) lost++
+        duplicates += Math.max(0, count - 1)
+      }
+    }
+  }
+  return { lost, duplicates: duplicates + Math.max(0, sandbox.manualCredits().length - CREDIT_KINDS.length * 2 * n) }
+}
+
 /** Runs every workload, sequential then batch, against an in-process sandbox; then checks what it holds. */
 export async function benchmark(options: BenchOptions, log: (line: string) => void = console.log) {
   const sandbox: RunningSandbox = await startSandbox({ latencyMs: options.latency, seed: options.seed })
@@ -269,10 +336,11 @@ export async function benchmark(options: BenchOptions, log: (line: string) => vo
     }
     const affiliates = affiliateIntegrity(sandbox, options.events)
     const orders = orderIntegrity(sandbox, options.events)
+    const credits = creditIntegrity(sandbox, options.events)
     return {
       rows,
-      lost: affiliates.lost + orders.lost,
-      duplicates: affiliates.duplicates + orders.duplicates,
+      lost: affiliates.lost + orders.lost + credits.lost,
+      duplicates: affiliates.duplicates + orders.duplicates + credits.duplicates,
       definition
     }
   } finally {
@@ -500,6 +568,15 @@ export async function runBench(options: BenchOptions): Promise<Record<string, nu
       (find('order', 'sequential').requestsPerEvent + find('order', 'batch').requestsPerEvent) / 2,
       3
     ),
+    // Credit Commission: by a mapped numeric id, and by an email this process remembers — one request each.
+    requests_per_credit: round(
+      Math.max(find('credit_id', 'batch').requestsPerEvent, find('credit', 'batch').requestsPerEvent),
+      3
+    ),
+    requests_per_credit_by_id: round(find('credit_id', 'batch').requestsPerEvent, 3),
+    requests_per_credit_cached: round(find('credit', 'batch').requestsPerEvent, 3),
+    requests_per_credit_uncached: round(find('credit_nocache', 'batch').requestsPerEvent, 3),
+    credit_speedup: round(speedup('credit')),
     cpu_overhead_ratio: round(cpu.ratio, 3),
     lost,
     duplicates
