@@ -2,7 +2,8 @@
  * Every request the destination sends, on every path, follows Refersion's published contract.
  *
  * The destination is driven against the sandbox with every field mapped (camelCase and snake_case traits, name
- * only, partial identifies, repeats, coupons, batches, every delete path, onDelete, orders, refunds and triggers).
+ * only, partial identifies, repeats, coupons, batches, every delete path, onDelete, orders, refunds, triggers and
+ * manual credits).
  * The sandbox records each request it receives; each one is then checked against the project's schemas of
  * Refersion's OpenAPI (tools/sandbox/contract.ts, written from the published reference), and the sandbox must
  * have refused none (an undocumented field or a wrong type is Refersion's 204 "invalid field").
@@ -226,6 +227,53 @@ describe.each(['off', 'on'])('every request validates against the published cont
     expect(refunds.map((s) => s.status)).toEqual([200, 200])
   })
 
+  it('manual credits: commissions and order credits by id, code and email, every field, batches', async () => {
+    await run('createAffiliate', nameOnly('nina@initech.com', 'Nina Receptionist'))
+    await run('createAffiliate', nameOnly('drew@initech.com', 'Drew Consultant'))
+    const nina = affiliateOf('nina@initech.com')
+    const signedUp = (extra: Record<string, unknown> = {}): Event => ({
+      type: 'track',
+      event: 'Signed Up',
+      messageId: `m-${JSON.stringify(extra).length}`,
+      properties: { commission: 25, ...extra }
+    })
+    const byEmail = { email: { '@path': '$.properties.affiliate_email' } }
+    // Required fields only (the affiliate by numeric id), then every field, by code and by (cached) email.
+    await run('creditCommission', signedUp(), { affiliateId: String(nina.id), notes: '' })
+    await run('creditCommission', signedUp({ currency: 'eur' }), { affiliateId: nina.code, status: 'APPROVED' })
+    await run('creditCommission', signedUp({ commission: -12.5, affiliate_email: 'NINA@initech.com' }), byEmail)
+    const credits = await runBatch(
+      'creditCommission',
+      [
+        signedUp({ commission: 5, affiliate_email: 'drew@initech.com' }),
+        signedUp({ commission: '7.5', currency: 'USD', affiliate_email: 'drew@initech.com' }),
+        signedUp({ commission: 0, affiliate_email: 'drew@initech.com' })
+      ],
+      byEmail
+    )
+    expect(credits.map((s) => s.status)).toEqual([200, 200, 400])
+
+    const order = (orderId: string): Event => ({
+      type: 'track',
+      event: 'Order Completed',
+      properties: { order_id: orderId, currency: 'usd', products: [{ sku: 'TPS', price: 9.99 }] }
+    })
+    await run('trackOrder', order('late-1'))
+    await run('trackOrder', order('late-2'))
+    const attributed = (orderId: string): Event => ({
+      type: 'track',
+      event: 'Order Attributed',
+      properties: { order_id: orderId }
+    })
+    await run('creditOrder', attributed('late-1'), { affiliateId: String(nina.id), notes: '' })
+    await run('creditOrder', attributed('late-1'), { affiliateId: nina.code, status: 'PENDING' })
+    const orderCredits = await runBatch('creditOrder', [attributed('late-2'), attributed('late-1')], {
+      email: 'drew@initech.com',
+      status: 'APPROVED'
+    })
+    expect(orderCredits.map((s) => s.status)).toEqual([200, 200])
+  })
+
   it('the sandbox refused nothing, and every recorded request passes the schemas of the published API', () => {
     const requests = sandbox.requests()
     expect(requests.length).toBeGreaterThan(40)
@@ -244,6 +292,8 @@ describe.each(['off', 'on'])('every request validates against the published cont
       '/v2/affiliate/status_change',
       '/v2/affiliate/trigger',
       '/v2/conversion/cancel',
+      '/v2/conversion/manual_credit',
+      '/v2/conversion/manual_credit_order_id',
       TRACKING_PATH
     ]) {
       expect(paths).toContain(path)
