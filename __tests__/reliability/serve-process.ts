@@ -126,3 +126,29 @@ export async function call(
   res.headers.forEach((value, key) => (out[key] = value))
   return { status: res.status, headers: out, text, json }
 }
+
+/**
+ * Answered sanely: a 4xx with a message, or a 200 whose array holds either a typed error (4xx, with a message)
+ * or exchanges none of which the sandbox answered with a 5xx.
+ */
+export function expectSane(answer: Answer, what: string): 'refused' | 'sent' {
+  const context = `${what} → ${answer.status} ${answer.text.slice(0, 300)}`
+  expect({ context, status: answer.status < 500 }).toEqual({ context, status: true })
+  if (answer.status !== 200) {
+    expect(answer.status).toBeGreaterThanOrEqual(400)
+    expect(answer.json).toEqual(expect.objectContaining({ message: expect.any(String) }))
+    return 'refused'
+  }
+  expect(Array.isArray(answer.json)).toBe(true)
+  const first = answer.json[0]
+  if (first?.requestError) {
+    expect({ context, statusCode: first.statusCode < 500 }).toEqual({ context, statusCode: true })
+    expect(first.message).toEqual(expect.any(String))
+    expect(first.message.length).toBeGreaterThan(5)
+    return 'refused'
+  }
+  for (const exchange of answer.json) {
+    expect({ context, upstream: exchange.response.statusCode < 500 }).toEqual({ context, upstream: true })
+  }
+  return 'sent'
+}

@@ -1,6 +1,6 @@
 import type { RefersionClient } from './client'
 import { AffiliateNotFoundError, FieldValidationError } from './errors'
-import { sameEmail, text } from './normalise'
+import { numericId, sameEmail, text } from './normalise'
 
 /** How an event names the affiliate to remove. */
 export interface AffiliateTarget {
@@ -19,7 +19,8 @@ export async function resolveAffiliateId(client: RefersionClient, target: Affili
   const email = text(target.email)
   const userId = text(target.userId)
   if (affiliateId) {
-    if (/^\d+$/.test(affiliateId)) return Number(affiliateId)
+    const id = numericId(affiliateId)
+    if (id !== undefined) return id
     return client.numericIdOf({ id: affiliateId, affiliate_code: affiliateId })
   }
   if (email) {

@@ -3,7 +3,7 @@ import { affiliateCache } from './affiliate-cache'
 import { resolveAffiliateId } from './affiliate-lookup'
 import type { RefersionClient } from './client'
 import { RefersionApiError } from './errors'
-import { text } from './normalise'
+import { numericId, text } from './normalise'
 import { Problem, shownValue } from './problems'
 
 /** The statuses Refersion documents for a manual credit: PENDING waits for the merchant's review, APPROVED does not. */
@@ -87,7 +87,7 @@ export async function creditAffiliateId(
   const affiliateId = text(target.affiliateId)
   if (affiliateId) {
     const id = await resolveAffiliateId(client, { affiliateId })
-    return { id, source: /^\d+$/.test(affiliateId) ? 'mapped' : 'code' }
+    return { id, source: numericId(affiliateId) !== undefined ? 'mapped' : 'code' }
   }
   const email = text(target.email) as string
   const cached = account !== undefined ? affiliateCache.get(account, email) : undefined
