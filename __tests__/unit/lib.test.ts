@@ -1,4 +1,3 @@
-import fc from 'fast-check'
 import { IntegrationError, PayloadValidationError } from '@segment/actions-core'
 import type { RequestClient } from '@segment/actions-core'
 import { API_KEY_FORMAT, parseApiKey, secretOf } from '../../src/lib/auth'
@@ -64,15 +63,6 @@ describe('countries', () => {
   it('ignores non-strings', () => {
     for (const value of [undefined, null, 840, {}, ['US']]) expect(toRefersionCountry(value)).toBeUndefined()
   })
-
-  it('only ever returns one of the 90 accepted codes (property)', () => {
-    fc.assert(
-      fc.property(fc.string({ maxLength: 40 }), (input) => {
-        const code = toRefersionCountry(input)
-        return code === undefined || REFERSION_COUNTRIES.has(code)
-      })
-    )
-  })
 })
 
 describe('password policy', () => {
@@ -95,15 +85,6 @@ describe('password policy', () => {
   it('rejects the email as password case-insensitively', () => {
     expect(passwordPolicyViolation('peter.g1@INITECH.com', 'Peter.G1@initech.com')).toMatch(/email/)
     expect(passwordPolicyViolation('peter.g1@INITECH.com', 'other@initech.com')).toBeUndefined()
-  })
-
-  it('never repeats the password in its explanation (property)', () => {
-    fc.assert(
-      fc.property(fc.string({ minLength: 9, maxLength: 80 }), (password) => {
-        const why = passwordPolicyViolation(password)
-        return why === undefined || !why.includes(password)
-      })
-    )
   })
 
   it('generates 2,000 policy-valid, distinct passwords', () => {
