@@ -8,7 +8,7 @@ import {
 } from '../../src/lib/affiliate-cache'
 import type { CachedAffiliate } from '../../src/lib/affiliate-cache'
 import { parseApiKey } from '../../src/lib/auth'
-import { API_KEY, PETER_EMAIL, PUBLIC_KEY, SECRET_KEY } from './helpers'
+import { API_KEY, PETER_EMAIL, PUBLIC_KEY, SECRET_KEY, useRefersionEnv } from './helpers'
 
 const OTHER_PUBLIC_KEY = 'pub_other_account'
 const entry = (id: number, code = `code${id}`): CachedAffiliate => ({ id, code, fingerprint: fingerprintOf({ id }) })
@@ -19,17 +19,15 @@ function storedText(cache: AffiliateCache): string {
   return JSON.stringify([...lru.dump(), ...cache['byId'].entries()])
 }
 
-const savedSetting = process.env.REFERSION_CACHE
+// REFERSION_CACHE unset before each test (the cache on), as it was after the file.
+useRefersionEnv()
 
 beforeEach(() => {
-  delete process.env.REFERSION_CACHE
   affiliateCache.clear()
 })
 
 afterEach(() => {
   jest.useRealTimers()
-  if (savedSetting === undefined) delete process.env.REFERSION_CACHE
-  else process.env.REFERSION_CACHE = savedSetting
 })
 
 describe('affiliate cache: limits', () => {

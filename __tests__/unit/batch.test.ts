@@ -1,3 +1,4 @@
+import { setImmediate as realSetImmediate } from 'node:timers'
 import { isDeepStrictEqual } from 'node:util'
 import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
@@ -20,11 +21,9 @@ import {
 
 const testDestination = createTestIntegration(destination)
 
-useOfflineNock()
-
 // These tests assert the uncached request sequences (new → 422 → search → get → edit) for one email over and over:
 // the affiliate cache is off here; __tests__/unit/request-economy.test.ts covers it.
-process.env.REFERSION_CACHE = 'off'
+useOfflineNock({ REFERSION_CACHE: 'off' })
 
 type Event = Partial<SegmentEvent>
 
@@ -376,6 +375,7 @@ describe('runBounded rate-limit budget', () => {
   it('stops sending once the batch has been paused more than MAX_BATCH_BACKOFF_MS in all (wall clock)', async () => {
     jest.useFakeTimers()
     let calls = 0
+    let settled = false
     const run = runBounded(
       Array.from({ length: 30 }, (_, i) => i),
       async () => {
@@ -383,8 +383,16 @@ describe('runBounded rate-limit budget', () => {
         throw new RefersionRetryableError('Refersion answered 429', 429, MAX_RETRY_AFTER_MS)
       },
       1
-    )
-    await jest.advanceTimersByTimeAsync(MAX_BATCH_BACKOFF_MS * 3)
+    ).finally(() => {
+      settled = true
+    })
+    // The fake clock moves 100 ms at a time and the pending promises run in between: what jest 30's
+    // advanceTimersByTimeAsync does, which jest 27 (Segment's monorepo) lacks. The real setImmediate (node:timers,
+    // which fake timers leave alone) lets every queued continuation run.
+    for (let elapsed = 0; elapsed < MAX_BATCH_BACKOFF_MS * 3 && !settled; elapsed += 100) {
+      await new Promise((resolve) => realSetImmediate(resolve))
+      jest.advanceTimersByTime(100)
+    }
     const results = await run
     // Pauses of 5 s each: after the third the batch has paused 15 s > 10 s, so nothing more is sent.
     expect(calls).toBe(Math.floor(MAX_BATCH_BACKOFF_MS / MAX_RETRY_AFTER_MS) + 1)

@@ -21,6 +21,10 @@ import {
   PASSWORD_MIN_LENGTH,
   passwordPolicyViolation
 } from '../../src/createAffiliate/password'
+import { useRefersionEnv } from './helpers'
+
+// REFERSION_BASE_URL unset (production) unless a test says otherwise.
+useRefersionEnv()
 
 describe('countries', () => {
   it('holds exactly the 90 codes Refersion accepts', () => {
@@ -316,18 +320,19 @@ describe('validation errors name their fields as data', () => {
 })
 
 describe('RefersionClient.addTrigger', () => {
+  // What the client reads of a response's headers (jest 27's node environment has no global Headers).
+  const headers = { get: (): string | null => null }
   const request = (async (url: string, options: { json?: unknown }) => {
     const body = options.json as { trigger: string }
     if (body.trigger === 'DUP10') {
       return {
         status: 422,
         data: { errors: ['Conversion trigger already exists for this affiliate.'] },
-        headers: new Headers()
+        headers
       }
     }
-    if (body.trigger === 'BAD')
-      return { status: 422, data: { errors: ['Affiliate not found.'] }, headers: new Headers() }
-    return { status: 200, data: { trigger_id: 77, trigger: body.trigger, url }, headers: new Headers() }
+    if (body.trigger === 'BAD') return { status: 422, data: { errors: ['Affiliate not found.'] }, headers }
+    return { status: 200, data: { trigger_id: 77, trigger: body.trigger, url }, headers }
   }) as unknown as RequestClient
 
   it('adds a trigger, counts "already exists" as done, and keeps other 422s as final errors', async () => {

@@ -17,11 +17,9 @@ import {
 
 const testDestination = createTestIntegration(destination)
 
-useOfflineNock()
-
 // These tests assert the uncached request sequences (new → 422 → search → get → edit) for one email over and over:
 // the affiliate cache is off here; __tests__/unit/request-economy.test.ts covers it.
-process.env.REFERSION_CACHE = 'off'
+useOfflineNock({ REFERSION_CACHE: 'off' })
 
 /** Records every JSON body a scope receives, keyed by path. */
 function record(scope: nock.Scope) {
