@@ -2,10 +2,10 @@ import { isDeepStrictEqual } from 'node:util'
 import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
 import type { DestinationDefinition, JSONObject, SegmentEvent } from '@segment/actions-core'
-import type { Settings } from '../../src/generated-types'
-import { passwordPolicyViolation } from '../../src/createAffiliate/password'
-import identifyFixture from '../fixtures/refersion-identify.json'
-import deleteFixture from '../fixtures/refersion-delete.json'
+import type { Settings } from '../../generated-types'
+import { passwordPolicyViolation } from '../../createAffiliate/password'
+import identifyFixture from './refersion-identify.json'
+import deleteFixture from './refersion-delete.json'
 
 /** Production origin and path prefix: `useRefersionEnv` leaves REFERSION_BASE_URL unset. */
 export const ORIGIN = 'https://api.refersion.com'
@@ -93,6 +93,15 @@ export function newAffiliateBody(expected: Record<string, string>, seen: Record<
 /** A catch-all interceptor: any request to Refersion hits it. Tests assert it stayed unused. */
 export function trap() {
   return nock(ORIGIN).post(/.*/).reply(500, { error: 'this request should not have been sent' }).persist()
+}
+
+/** Records every JSON body a scope receives, with its path (for snapshots of what was sent). */
+export function recordBodies(scope: nock.Scope): { path: string; body: Record<string, unknown> }[] {
+  const bodies: { path: string; body: Record<string, unknown> }[] = []
+  scope.on('request', (req: { path: string }, _interceptor: unknown, body: string) => {
+    bodies.push({ path: req.path, body: JSON.parse(body) as Record<string, unknown> })
+  })
+  return bodies
 }
 
 /** Replaces the generated password so snapshots are deterministic. */

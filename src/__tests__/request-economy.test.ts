@@ -6,12 +6,12 @@
 import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
-import destination from '../../src'
-import { AFFILIATE_CACHE_MAX, affiliateCache } from '../../src/lib/affiliate-cache'
-import { cacheAccountOf } from '../../src/lib/affiliate-cache'
-import { EDIT_FIELDS, planAffiliate } from '../../src/createAffiliate/plan'
-import { planFingerprint } from '../../src/createAffiliate/upsert'
-import { isRetryable, RefersionApiError } from '../../src/lib/errors'
+import destination from '../index'
+import { AFFILIATE_CACHE_MAX, affiliateCache } from '../lib/affiliate-cache'
+import { cacheAccountOf } from '../lib/affiliate-cache'
+import { EDIT_FIELDS, planAffiliate } from '../createAffiliate/plan'
+import { planFingerprint } from '../createAffiliate/upsert'
+import { isRetryable, RefersionApiError } from '../lib/errors'
 import {
   batchStatuses,
   caught,
@@ -27,7 +27,7 @@ import {
   searchResult,
   settings,
   useOfflineNock
-} from './helpers'
+} from './__helpers__/refersion'
 
 const testDestination = createTestIntegration(destination)
 
@@ -446,7 +446,8 @@ describe('request economy: deletes drop the entry, so the next identify takes th
       .reply(200, { id: ID })
       .post(p('/affiliate/status_change'), { ids: [ID], status: 'DISABLED' })
       .reply(200, { ids_changed: [ID], ids_not_changed: [] })
-    await testDestination.onDelete!({ type: 'delete', userId: 'u-1' } as SegmentEvent, settings)
+    if (!testDestination.onDelete) throw new Error('the destination defines no onDelete')
+    await testDestination.onDelete({ type: 'delete', userId: 'u-1' } as SegmentEvent, settings)
     expect(affiliateCache.get(PUBLIC_KEY, PETER_EMAIL)).toBeUndefined()
     await nextIdentifyIsFull()
   })

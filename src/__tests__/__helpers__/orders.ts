@@ -1,8 +1,8 @@
 import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
-import destination from '../../src'
-import { batchStatuses, PUBLIC_KEY, SECRET_KEY, settings } from './helpers'
+import destination from '../../index'
+import { batchStatuses, PUBLIC_KEY, SECRET_KEY, settings } from './refersion'
 
 /** Refersion's production tracking host: `useRefersionEnv` leaves REFERSION_TRACKING_URL unset. */
 export const TRACKING_ORIGIN = 'https://inbound-webhooks.refersion.com'

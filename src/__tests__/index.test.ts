@@ -1,12 +1,12 @@
 import nock from 'nock'
 import { createTestIntegration, defaultValues, IntegrationError } from '@segment/actions-core'
 import type { SegmentEvent } from '@segment/actions-core'
-import destination from '../../src'
-import createAffiliate from '../../src/createAffiliate'
-import deleteAffiliate from '../../src/deleteAffiliate'
-import trackOrder from '../../src/trackOrder'
-import cancelOrder from '../../src/cancelOrder'
-import { caught, p, PUBLIC_KEY, refersion, SECRET_KEY, settings, trap, useOfflineNock } from './helpers'
+import destination from '../index'
+import createAffiliate from '../createAffiliate'
+import deleteAffiliate from '../deleteAffiliate'
+import trackOrder from '../trackOrder'
+import cancelOrder from '../cancelOrder'
+import { caught, p, PUBLIC_KEY, refersion, SECRET_KEY, settings, trap, useOfflineNock } from './__helpers__/refersion'
 
 const testDestination = createTestIntegration(destination)
 

@@ -5,10 +5,10 @@ import {
   affiliateCache,
   affiliateCacheEnabled,
   fingerprintOf
-} from '../../src/lib/affiliate-cache'
-import type { CachedAffiliate } from '../../src/lib/affiliate-cache'
-import { parseApiKey } from '../../src/lib/auth'
-import { API_KEY, PETER_EMAIL, PUBLIC_KEY, SECRET_KEY, useRefersionEnv } from './helpers'
+} from '../lib/affiliate-cache'
+import type { CachedAffiliate } from '../lib/affiliate-cache'
+import { parseApiKey } from '../lib/auth'
+import { API_KEY, PETER_EMAIL, PUBLIC_KEY, SECRET_KEY, useRefersionEnv } from './__helpers__/refersion'
 
 const OTHER_PUBLIC_KEY = 'pub_other_account'
 const entry = (id: number, code = `code${id}`): CachedAffiliate => ({ id, code, fingerprint: fingerprintOf({ id }) })
@@ -95,9 +95,9 @@ describe('affiliate cache: values', () => {
     const cache = new AffiliateCache()
     const fingerprint = fingerprintOf({ first_name: 'Peter' })
     cache.remember(PUBLIC_KEY, PETER_EMAIL, { id: 12, code: ' abc12 ', fingerprint })
-    const got = cache.get(PUBLIC_KEY, PETER_EMAIL)
+    const got = cache.get(PUBLIC_KEY, PETER_EMAIL) as CachedAffiliate
     expect(got).toEqual({ id: 12, code: 'abc12', fingerprint })
-    got!.id = 99
+    got.id = 99
     expect(cache.get(PUBLIC_KEY, PETER_EMAIL)?.id).toBe(12)
 
     cache.remember(PUBLIC_KEY, 'nocode@initech.com', { id: 13, fingerprint })
@@ -114,7 +114,7 @@ describe('affiliate cache: values', () => {
     cache.remember(API_KEY, 'other@initech.com', entry(6)) // the whole setting by mistake: refused
 
     expect(cache.size).toBe(1)
-    expect(Object.keys(cache.get(publicKey, PETER_EMAIL)!).sort()).toEqual(['code', 'fingerprint', 'id'])
+    expect(Object.keys(cache.get(publicKey, PETER_EMAIL) ?? {}).sort()).toEqual(['code', 'fingerprint', 'id'])
     const stored = storedText(cache)
     expect(stored).toContain(PUBLIC_KEY)
     expect(stored).not.toContain(SECRET_KEY)
