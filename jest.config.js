@@ -5,7 +5,8 @@ module.exports = {
   testEnvironmentOptions: { globalsCleanup: 'off' },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testMatch: ['**/__tests__/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // As in Segment's monorepo: shared test helpers and fixtures live in __tests__/__helpers__/ and are not tests.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/__tests__/__helpers__/'],
   setupFiles: ['<rootDir>/__tests__/setup-env.js'],
   testTimeout: 30000,
   // Snapshots as jest 27 writes them (Segment's monorepo runs the tests under src/ with jest 27.5.1), so one .snap

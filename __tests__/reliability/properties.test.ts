@@ -17,6 +17,7 @@ import type { RunningSandbox } from '../../tools/sandbox'
 import { resolveNames } from '../../src/createAffiliate/plan'
 import { toRefersionCountry, REFERSION_COUNTRIES } from '../../src/createAffiliate/countries'
 import { isRetryable } from '../../src/lib/errors'
+import { fingerprintOf } from '../../src/lib/affiliate-cache'
 import {
   generatePassword,
   passwordPolicyViolation,
@@ -434,6 +435,41 @@ describe('pure helpers keep their contracts for any input', () => {
         }
       ),
       { seed: SEED + 8, numRuns: 300 }
+    )
+  })
+
+  // Moved from the unit tests (they travel with src/ into Segment's monorepo, which has no fast-check).
+  it('toRefersionCountry only ever returns one of the 90 accepted codes (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (input) => {
+        const code = toRefersionCountry(input)
+        return code === undefined || REFERSION_COUNTRIES.has(code)
+      })
+    )
+  })
+
+  it('passwordPolicyViolation never repeats the password in its explanation (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 9, maxLength: 80 }), (password) => {
+        const why = passwordPolicyViolation(password)
+        return why === undefined || !why.includes(password)
+      })
+    )
+  })
+
+  it('fingerprintOf changes with any change of any value, and with an added or removed field', () => {
+    const field = fc.constantFrom('first_name', 'last_name', 'email', 'city', 'country', 'paypal_email', 'offer')
+    const value = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null))
+    fc.assert(
+      fc.property(fc.dictionary(field, value), field, value, (fields, key, next) => {
+        const before = fingerprintOf(fields)
+        const changed = { ...fields, [key]: next }
+        const isSame = key in fields && JSON.stringify(fields[key]) === JSON.stringify(next)
+        expect(fingerprintOf(changed) === before).toBe(isSame)
+        const without = { ...fields }
+        delete without[key]
+        expect(fingerprintOf(without) === before).toBe(!(key in fields))
+      })
     )
   })
 })

@@ -2,12 +2,12 @@ import { isDeepStrictEqual } from 'node:util'
 import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
 import type { DestinationDefinition, JSONObject, SegmentEvent } from '@segment/actions-core'
-import type { Settings } from '../../src/generated-types'
-import { passwordPolicyViolation } from '../../src/createAffiliate/password'
-import identifyFixture from '../fixtures/refersion-identify.json'
-import deleteFixture from '../fixtures/refersion-delete.json'
+import type { Settings } from '../../generated-types'
+import { passwordPolicyViolation } from '../../createAffiliate/password'
+import identifyFixture from './refersion-identify.json'
+import deleteFixture from './refersion-delete.json'
 
-/** Production origin and path prefix: unit tests never set REFERSION_BASE_URL (see __tests__/setup-env.js). */
+/** Production origin and path prefix: `useRefersionEnv` leaves REFERSION_BASE_URL unset. */
 export const ORIGIN = 'https://api.refersion.com'
 export const BASE_PATH = '/v2'
 
@@ -95,6 +95,15 @@ export function trap() {
   return nock(ORIGIN).post(/.*/).reply(500, { error: 'this request should not have been sent' }).persist()
 }
 
+/** Records every JSON body a scope receives, with its path (for snapshots of what was sent). */
+export function recordBodies(scope: nock.Scope): { path: string; body: Record<string, unknown> }[] {
+  const bodies: { path: string; body: Record<string, unknown> }[] = []
+  scope.on('request', (req: { path: string }, _interceptor: unknown, body: string) => {
+    bodies.push({ path: req.path, body: JSON.parse(body) as Record<string, unknown> })
+  })
+  return bodies
+}
+
 /** Replaces the generated password so snapshots are deterministic. */
 export function normalisePassword<T extends Record<string, unknown>>(body: T): T {
   return typeof body.password === 'string' ? { ...body, password: '<generated>' } : body
@@ -124,8 +133,44 @@ export const CREATED = (code: string, id: number) => ({
 export const EMAIL_TAKEN = { errors: ['The email you have entered is taken by another Affiliate.'] }
 export const SEARCH_MISS = { errors: ['Could not find affiliates with this keyword.'] }
 
-/** Every unit test file: no real network, no leftover interceptors, and no request that matched nothing. */
-export function useOfflineNock(): void {
+/** The environment variables the destination reads (src/lib/client.ts, src/lib/affiliate-cache.ts). */
+export type RefersionEnv = 'REFERSION_BASE_URL' | 'REFERSION_TRACKING_URL' | 'REFERSION_CACHE' | 'REFERSION_TIMEOUT_MS'
+const REFERSION_ENV: RefersionEnv[] = [
+  'REFERSION_BASE_URL',
+  'REFERSION_TRACKING_URL',
+  'REFERSION_CACHE',
+  'REFERSION_TIMEOUT_MS'
+]
+
+/**
+ * A test file's environment, whatever runs it (this project's jest or Segment's, which has no setup file of ours):
+ * before each test every REFERSION_* variable is unset (production hosts, cache on, default timeout), then `env` is
+ * applied; after the file the variables are as they were before it.
+ */
+export function useRefersionEnv(env: Partial<Record<RefersionEnv, string>> = {}): void {
+  const saved: Partial<Record<RefersionEnv, string>> = {}
+  beforeAll(() => {
+    for (const name of REFERSION_ENV) saved[name] = process.env[name]
+  })
+  beforeEach(() => {
+    for (const name of REFERSION_ENV) delete process.env[name]
+    Object.assign(process.env, env)
+  })
+  afterAll(() => {
+    for (const name of REFERSION_ENV) {
+      const value = saved[name]
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+  })
+}
+
+/**
+ * Every unit test file: the environment of `useRefersionEnv(env)`, no real network, no leftover interceptors, and
+ * no request that matched nothing.
+ */
+export function useOfflineNock(env: Partial<Record<RefersionEnv, string>> = {}): void {
+  useRefersionEnv(env)
   beforeAll(() => nock.disableNetConnect())
   afterEach(() => {
     nock.cleanAll()

@@ -1,9 +1,8 @@
 import { isDeepStrictEqual } from 'node:util'
 import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
-import destination from '../../src'
-import { BATCH_CONCURRENCY, MAX_BATCH_BACKOFF_MS, MAX_RETRY_AFTER_MS, runBounded } from '../../src/lib/batch'
-import { RefersionRetryableError } from '../../src/lib/errors'
+import destination from '../../index'
+import { BATCH_CONCURRENCY } from '../../lib/batch'
 import {
   batchStatuses,
   counted,
@@ -16,21 +15,19 @@ import {
   searchResult,
   SECRET_KEY,
   useOfflineNock
-} from './helpers'
+} from '../../__tests__/__helpers__/refersion'
 
 const testDestination = createTestIntegration(destination)
 
-useOfflineNock()
-
 // These tests assert the uncached request sequences (new → 422 → search → get → edit) for one email over and over:
-// the affiliate cache is off here; __tests__/unit/request-economy.test.ts covers it.
-process.env.REFERSION_CACHE = 'off'
+// the affiliate cache is off here; src/__tests__/request-economy.test.ts covers it.
+useOfflineNock({ REFERSION_CACHE: 'off' })
 
 type Event = Partial<SegmentEvent>
 
 /** Runs performBatch and returns the per-event statuses Segment would see. */
-const batch = (action: 'createAffiliate' | 'deleteAffiliate', events: Event[], mapping: JSONObject = {}) =>
-  batchStatuses(testDestination, action, events, mapping)
+const batch = (events: Event[], mapping: JSONObject = {}) =>
+  batchStatuses(testDestination, 'createAffiliate', events, mapping)
 
 const person = (i: number, extra: Record<string, unknown> = {}): Event => ({
   type: 'identify',
@@ -57,7 +54,7 @@ describe('createAffiliate performBatch', () => {
       .post(p('/affiliate/new'), newAffiliateBody(bodyOf(3)))
       .reply(200, CREATED('c3', 103))
     const sent = counted(scope)
-    const statuses = await batch('createAffiliate', [
+    const statuses = await batch([
       person(0),
       person(1, { name: 'Cher' }), // one-word name: no affiliate has the email, so our validation error
       { type: 'identify', userId: 'u-2', traits: { name: 'No Email' } }, // missing email: schema validation
@@ -74,7 +71,7 @@ describe('createAffiliate performBatch', () => {
 
   it('never reports the password in a per-event result', async () => {
     refersion().post(p('/affiliate/new')).reply(200, CREATED('c0', 100))
-    const statuses = await batch('createAffiliate', [person(0)], { password: 'Corr3ct#Horse' })
+    const statuses = await batch([person(0)], { password: 'Corr3ct#Horse' })
     expect(JSON.stringify(statuses)).not.toContain('Corr3ct#Horse')
     expect(statuses[0].status).toBe(200)
   })
@@ -89,7 +86,7 @@ describe('createAffiliate performBatch', () => {
       .reply(200, CREATED('c2', 102))
       .post(p('/affiliate/new'), newAffiliateBody(bodyOf(3)))
       .reply(429, { error: 'Too many requests' }, { 'Retry-After': '0' })
-    const statuses = await batch('createAffiliate', [person(0), person(1), person(2), person(3)])
+    const statuses = await batch([person(0), person(1), person(2), person(3)])
     expect(scope.isDone()).toBe(true)
     expect(statuses.map((s) => s.status)).toEqual([200, 429, 200, 429])
     expect(statuses[1].errortype).toBe('TOO_MANY_REQUESTS')
@@ -109,7 +106,7 @@ describe('createAffiliate performBatch', () => {
           : [200, CREATED('c', 1)]
       })
     const events = Array.from({ length: BATCH_CONCURRENCY + 1 }, (_, i) => person(i))
-    const statuses = await batch('createAffiliate', events)
+    const statuses = await batch(events)
     expect(statuses[0].status).toBe(429)
     expect(statuses.slice(1).every((s) => s.status === 200)).toBe(true)
     // The first BATCH_CONCURRENCY events were in flight together; the next one started after the wait.
@@ -128,7 +125,7 @@ describe('createAffiliate performBatch', () => {
         return email === bodyOf(0).email ? [429, { error: 'Too many requests' }] : [200, CREATED('c', 1)]
       })
     const events = Array.from({ length: 50 }, (_, i) => person(i))
-    const statuses = await batch('createAffiliate', events)
+    const statuses = await batch(events)
     expect(statuses[0].status).toBe(429)
     expect(statuses.slice(1).map((s) => s.status)).toEqual(new Array(49).fill(200))
     expect(requests).toBe(50)
@@ -156,7 +153,7 @@ describe('createAffiliate performBatch', () => {
       .reply(200, { total: 1, results: [{ id: 100, email: 'person0@initech.com', first_name: 'Person' }] })
       .post(p('/affiliate/edit'), { affiliates: [{ id: 100, first_name: 'Person', last_name: 'Renamed' }] })
       .reply(200, { ids_changed: [100], ids_not_changed: [] })
-    const statuses = await batch('createAffiliate', [
+    const statuses = await batch([
       person(0),
       { ...person(0), traits: { email: 'PERSON0@initech.com', name: 'Person Renamed' } }
     ])
@@ -203,7 +200,6 @@ describe('createAffiliate performBatch', () => {
       traits: { email: `person${i}@initech.com`, ...extra }
     })
     const statuses = await batch(
-      'createAffiliate',
       [
         nameless(0, { phone: '+1 415 555 0100' }),
         nameless(1),
@@ -241,7 +237,7 @@ describe('createAffiliate performBatch', () => {
         order.push('edit')
         return [200, { ids_changed: [100], ids_not_changed: [] }]
       })
-    const statuses = await batch('createAffiliate', [
+    const statuses = await batch([
       person(0),
       { type: 'identify', userId: 'u-0', traits: { email: 'person0@initech.com', address: { city: 'Austin' } } }
     ])
@@ -260,7 +256,7 @@ describe('createAffiliate performBatch', () => {
         return [401, { error: 'Invalid API credentials (error 2).' }]
       })
     const events = Array.from({ length: 45 }, (_, i) => person(i))
-    const statuses = await batch('createAffiliate', events)
+    const statuses = await batch(events)
     // Only the requests already in flight when the first 401 came back (the concurrency window) were sent.
     expect(requests).toBe(BATCH_CONCURRENCY)
     expect(requests).toBeLessThan(events.length)
@@ -283,113 +279,8 @@ describe('createAffiliate performBatch', () => {
         requests++
         return [401, { error: 'Invalid API credentials (error 2).' }]
       })
-    const statuses = await batch('createAffiliate', [person(0), person(0), person(0)])
+    const statuses = await batch([person(0), person(0), person(0)])
     expect(requests).toBe(1)
     expect(statuses.map((s) => s.status)).toEqual([401, 401, 401])
-  })
-})
-
-describe('deleteAffiliate performBatch', () => {
-  const byId = (id: number): Event => ({ type: 'delete', userId: `u-${id}`, properties: { affiliateId: String(id) } })
-  const mapping = { affiliateId: { '@path': '$.properties.affiliateId' } }
-
-  it('120 deletes by numeric id → exactly 3 status_change calls (50 + 50 + 20), every event 200', async () => {
-    const ids = Array.from({ length: 120 }, (_, i) => i + 1)
-    const chunks = [ids.slice(0, 50), ids.slice(50, 100), ids.slice(100)]
-    let scope = refersion()
-    for (const chunk of chunks) {
-      scope = scope
-        .post(p('/affiliate/status_change'), { ids: chunk, status: 'DISABLED' })
-        .reply(200, { ids_changed: chunk, ids_not_changed: [] })
-    }
-    const sent = counted(scope)
-    const statuses = await batch('deleteAffiliate', ids.map(byId), mapping)
-    expect(scope.isDone()).toBe(true)
-    expect(sent.requests).toBe(3)
-    expect(statuses).toHaveLength(120)
-    expect(statuses.every((s) => s.status === 200)).toBe(true)
-  })
-
-  it('a partial ids_not_changed fails only those events', async () => {
-    const scope = refersion()
-      .post(p('/affiliate/status_change'), { ids: [11, 12, 13], status: 'DISABLED' })
-      .reply(200, { ids_changed: [11, 13], ids_not_changed: [12] })
-      .post(p('/affiliate/get'), { id: 12 })
-      .reply(200, { id: 12, status: 'ACTIVE' })
-    const statuses = await batch('deleteAffiliate', [byId(11), byId(12), byId(13)], mapping)
-    expect(scope.isDone()).toBe(true)
-    expect(statuses.map((s) => s.status)).toEqual([200, 422, 200])
-    expect(statuses[1].errormessage).toContain('ids_not_changed')
-  })
-
-  it('an ids_not_changed affiliate that already has the status succeeds (a redelivered delete)', async () => {
-    const scope = refersion()
-      .post(p('/affiliate/status_change'), { ids: [21, 22], status: 'DISABLED' })
-      .reply(200, { ids_changed: [21], ids_not_changed: [22] })
-      .post(p('/affiliate/get'), { id: 22 })
-      .reply(200, { id: 22, status: 'DISABLED' })
-    const statuses = await batch('deleteAffiliate', [byId(21), byId(22)], mapping)
-    expect(scope.isDone()).toBe(true)
-    expect(statuses.map((s) => s.status)).toEqual([200, 200])
-  })
-
-  it('groups DISABLED and DENIED into separate status changes', async () => {
-    const scope = refersion()
-      .post(p('/affiliate/status_change'), { ids: [1, 3], status: 'DISABLED' })
-      .reply(200, { ids_changed: [1, 3], ids_not_changed: [] })
-      .post(p('/affiliate/status_change'), { ids: [2], status: 'DENIED' })
-      .reply(200, { ids_changed: [2], ids_not_changed: [] })
-    const events = [byId(1), { ...byId(2), properties: { affiliateId: '2', status: 'DENIED' } }, byId(3)]
-    const statuses = await batch('deleteAffiliate', events, { ...mapping, status: { '@path': '$.properties.status' } })
-    expect(scope.isDone()).toBe(true)
-    expect(statuses.map((s) => s.status)).toEqual([200, 200, 200])
-  })
-
-  it('an affiliate not found fails alone (404) and is left out of the status change', async () => {
-    const scope = refersion()
-      .post(p('/affiliate/search'), { keyword: 'ghost@initech.com', page: '1' })
-      .reply(200, { total: 1, results: [{ id: 'g1', email: 'theghost@initech.com' }] })
-      .post(p('/affiliate/status_change'), { ids: [5], status: 'DISABLED' })
-      .reply(200, { ids_changed: [5], ids_not_changed: [] })
-    const statuses = await batch(
-      'deleteAffiliate',
-      [byId(5), { type: 'delete', userId: 'u-x', traits: { email: 'ghost@initech.com' } }],
-      mapping
-    )
-    expect(scope.isDone()).toBe(true)
-    expect(statuses.map((s) => s.status)).toEqual([200, 404])
-    expect(statuses[1].errormessage).toMatch(/not found/)
-  })
-
-  it('a 401 on the status change fails every event in it with 401', async () => {
-    refersion()
-      .post(p('/affiliate/status_change'), { ids: [1, 2], status: 'DISABLED' })
-      .reply(401, { error: 'Invalid API credentials (error 2).' })
-    const statuses = await batch('deleteAffiliate', [byId(1), byId(2)], mapping)
-    expect(statuses.map((s) => s.status)).toEqual([401, 401])
-  })
-})
-
-describe('runBounded rate-limit budget', () => {
-  afterEach(() => jest.useRealTimers())
-
-  it('stops sending once the batch has been paused more than MAX_BATCH_BACKOFF_MS in all (wall clock)', async () => {
-    jest.useFakeTimers()
-    let calls = 0
-    const run = runBounded(
-      Array.from({ length: 30 }, (_, i) => i),
-      async () => {
-        calls++
-        throw new RefersionRetryableError('Refersion answered 429', 429, MAX_RETRY_AFTER_MS)
-      },
-      1
-    )
-    await jest.advanceTimersByTimeAsync(MAX_BATCH_BACKOFF_MS * 3)
-    const results = await run
-    // Pauses of 5 s each: after the third the batch has paused 15 s > 10 s, so nothing more is sent.
-    expect(calls).toBe(Math.floor(MAX_BATCH_BACKOFF_MS / MAX_RETRY_AFTER_MS) + 1)
-    expect(results.every((r) => !r.ok)).toBe(true)
-    const notSent = results.slice(calls).map((r) => (r.ok ? '' : String((r.error as Error).message)))
-    expect(notSent.every((m) => m.startsWith('Not sent'))).toBe(true)
   })
 })

@@ -1,10 +1,10 @@
 import nock from 'nock'
 import { createTestIntegration } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
-import destination from '../../src'
-import { batchStatuses, PUBLIC_KEY, SECRET_KEY, settings } from './helpers'
+import destination from '../../index'
+import { batchStatuses, PUBLIC_KEY, SECRET_KEY, settings } from './refersion'
 
-/** Refersion's production tracking host: unit tests never set REFERSION_TRACKING_URL (see __tests__/setup-env.js). */
+/** Refersion's production tracking host: `useRefersionEnv` leaves REFERSION_TRACKING_URL unset. */
 export const TRACKING_ORIGIN = 'https://inbound-webhooks.refersion.com'
 export const PAID = '/tracker/orders/paid'
 

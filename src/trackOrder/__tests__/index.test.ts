@@ -1,9 +1,9 @@
 import { InvalidAuthenticationError, PayloadValidationError } from '@segment/actions-core'
-import destination from '../../src'
-import trackOrder from '../../src/trackOrder'
-import { DEFAULT_TRACKING_URL, trackingUrl } from '../../src/lib/client'
-import { FieldValidationError, isRetryable, RefersionApiError, RefersionRetryableError } from '../../src/lib/errors'
-import { caught, SECRET_KEY, trap, useOfflineNock } from './helpers'
+import destination from '../../index'
+import trackOrder from '../index'
+import { DEFAULT_TRACKING_URL, trackingUrl } from '../../lib/client'
+import { FieldValidationError, isRetryable, RefersionApiError, RefersionRetryableError } from '../../lib/errors'
+import { caught, recordBodies, SECRET_KEY, trap, useOfflineNock } from '../../__tests__/__helpers__/refersion'
 import {
   batch,
   Event,
@@ -15,7 +15,7 @@ import {
   tracking,
   TRACKING_ORIGIN,
   trackingTrap
-} from './orders-fixtures'
+} from '../../__tests__/__helpers__/orders'
 
 useOfflineNock()
 
@@ -352,5 +352,15 @@ describe('trackOrder: performBatch', () => {
       expect(status).toMatchObject({ status: 401, errortype: 'INVALID_AUTHENTICATION' })
       expect(JSON.stringify(status)).not.toContain(SECRET_KEY)
     }
+  })
+})
+
+describe('conversion request body snapshots', () => {
+  it('Spec v2 Order Completed → tracking webhook', async () => {
+    const scope = tracking().post(PAID).reply(204)
+    const bodies = recordBodies(scope)
+    await run('trackOrder', orderCompleted(), { affiliateId: '37569297', subscriptionId: 'sub_7' })
+    expect(scope.isDone()).toBe(true)
+    expect(bodies).toMatchSnapshot()
   })
 })

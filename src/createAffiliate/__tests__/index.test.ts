@@ -2,33 +2,33 @@ import { isDeepStrictEqual } from 'node:util'
 import nock from 'nock'
 import { createTestIntegration, IntegrationError, PayloadValidationError, RetryableError } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
-import destination from '../../src'
-import { FieldValidationError, isRetryable, RefersionApiError } from '../../src/lib/errors'
-import { passwordPolicyViolation } from '../../src/createAffiliate/password'
+import destination from '../../index'
+import { FieldValidationError, isRetryable, RefersionApiError } from '../../lib/errors'
+import { passwordPolicyViolation } from '../password'
 import {
   caught,
   CREATED,
   docsIdentify,
   EMAIL_TAKEN,
   newAffiliateBody,
+  normalisePassword,
   p,
   PETER_BODY,
   PETER_EMAIL,
+  recordBodies,
   refersion,
   SEARCH_MISS,
   searchResult,
   settings,
   trap,
   useOfflineNock
-} from './helpers'
+} from '../../__tests__/__helpers__/refersion'
 
 const testDestination = createTestIntegration(destination)
 
-useOfflineNock()
-
 // These tests assert the uncached request sequences (new → 422 → search → get → edit) for one email over and over:
-// the affiliate cache is off here; __tests__/unit/request-economy.test.ts covers it.
-process.env.REFERSION_CACHE = 'off'
+// the affiliate cache is off here; src/__tests__/request-economy.test.ts covers it.
+useOfflineNock({ REFERSION_CACHE: 'off' })
 
 type Event = Partial<SegmentEvent>
 
@@ -885,5 +885,57 @@ describe('createAffiliate: partial identifies (names are required only to create
     const error = await expectRejected(identify({ email: PETER_EMAIL }), { password: 'short' })
     expect(error).toBeInstanceOf(FieldValidationError)
     expect(error.fields).toEqual(['password'])
+  })
+})
+
+describe('request body snapshots (generated passwords normalised to "<generated>")', () => {
+  it('docs identify → /affiliate/new', async () => {
+    const scope = refersion().post(p('/affiliate/new')).reply(200, CREATED('a3y7', 37569297))
+    const bodies = recordBodies(scope)
+    await testDestination.testAction('createAffiliate', { event: docsIdentify(), settings, useDefaultMappings: true })
+    expect(bodies).toHaveLength(1)
+    expect(passwordPolicyViolation(String(bodies[0].body.password), PETER_EMAIL)).toBeUndefined()
+    expect(bodies.map((b) => ({ ...b, body: normalisePassword(b.body) }))).toMatchSnapshot()
+  })
+
+  it('snake_case identify → /affiliate/new', async () => {
+    const scope = refersion().post(p('/affiliate/new')).reply(200, CREATED('b4z8', 37569298))
+    const bodies = recordBodies(scope)
+    const event: Partial<SegmentEvent> = {
+      type: 'identify',
+      userId: 'user-snake-1',
+      traits: {
+        email: 'samir@initech.com',
+        first_name: 'Samir',
+        last_name: 'Nagheenanajar',
+        phone: '+1 512 555 0199',
+        company: { name: 'Initech' },
+        address: { street: '4120 Freidrich Ln', city: 'Austin', state: 'TX', postal_code: '78744', country: 'us' }
+      }
+    }
+    await testDestination.testAction('createAffiliate', {
+      event,
+      settings,
+      mapping: { offer: '4407', conversionTriggerCoupon: 'SAMIR10', sendWelcome: true },
+      useDefaultMappings: true
+    })
+    expect(bodies).toHaveLength(1)
+    expect(bodies.map((b) => ({ ...b, body: normalisePassword(b.body) }))).toMatchSnapshot()
+  })
+
+  it('repeated identify → /affiliate/edit (upsert)', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/new'))
+      .reply(422, EMAIL_TAKEN)
+      .post(p('/affiliate/search'))
+      .reply(200, { total: 1, results: [{ id: 'a3y7', email: 'Peter@Initech.com' }] })
+      .post(p('/affiliate/get'))
+      .reply(200, { id: 37569297 })
+      .post(p('/affiliate/edit'))
+      .reply(200, { ids_changed: [37569297], ids_not_changed: [] })
+    const bodies = recordBodies(scope)
+    await testDestination.testAction('createAffiliate', { event: docsIdentify(), settings, useDefaultMappings: true })
+    expect(scope.isDone()).toBe(true)
+    expect(bodies.map((b) => ({ ...b, body: normalisePassword(b.body) }))).toMatchSnapshot()
   })
 })

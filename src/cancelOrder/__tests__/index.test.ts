@@ -1,8 +1,8 @@
-import destination from '../../src'
-import cancelOrder from '../../src/cancelOrder'
-import { FieldValidationError, isRetryable, RefersionApiError } from '../../src/lib/errors'
-import { caught, p, refersion, trap, useOfflineNock } from './helpers'
-import { batch, Event, orderCompleted, performed, run, trackingTrap } from './orders-fixtures'
+import destination from '../../index'
+import cancelOrder from '../index'
+import { FieldValidationError, isRetryable, RefersionApiError } from '../../lib/errors'
+import { caught, p, recordBodies, refersion, trap, useOfflineNock } from '../../__tests__/__helpers__/refersion'
+import { batch, Event, orderCompleted, performed, run, trackingTrap } from '../../__tests__/__helpers__/orders'
 
 useOfflineNock()
 
@@ -159,5 +159,15 @@ describe('cancelOrder: performBatch', () => {
     expect(statuses[1]).toMatchObject({ body: { outcome: 'not_credited', order_id: 'o-1' } })
     expect(statuses[2].errortype).toBe('PAYLOAD_VALIDATION_FAILED')
     expect(statuses[3].errortype).toBe('TOO_MANY_REQUESTS')
+  })
+})
+
+describe('conversion request body snapshots', () => {
+  it('Order Refunded → /conversion/cancel', async () => {
+    const scope = refersion().post(p('/conversion/cancel')).reply(200, { conversion_id: '11900254' })
+    const bodies = recordBodies(scope)
+    await run('cancelOrder', { ...orderCompleted(), event: 'Order Refunded' })
+    expect(scope.isDone()).toBe(true)
+    expect(bodies).toMatchSnapshot()
   })
 })

@@ -7,7 +7,7 @@ import {
   RetryableError
 } from '@segment/actions-core'
 import type { JSONObject, SegmentEvent } from '@segment/actions-core'
-import destination from '../../src'
+import destination from '../index'
 import {
   AffiliateNotFoundError,
   bodyReportsError,
@@ -17,7 +17,7 @@ import {
   RefersionApiError,
   RefersionRetryableError,
   refersionMessages
-} from '../../src/lib/errors'
+} from '../lib/errors'
 import {
   caught,
   docsIdentify,
@@ -28,7 +28,7 @@ import {
   SECRET_KEY,
   settings,
   useOfflineNock
-} from './helpers'
+} from './__helpers__/refersion'
 
 const testDestination = createTestIntegration(destination)
 

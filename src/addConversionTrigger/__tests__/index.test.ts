@@ -1,7 +1,17 @@
-import addConversionTrigger from '../../src/addConversionTrigger'
-import { AffiliateNotFoundError, FieldValidationError, isRetryable, RefersionApiError } from '../../src/lib/errors'
-import { caught, p, PETER_EMAIL, refersion, SEARCH_MISS, searchResult, trap, useOfflineNock } from './helpers'
-import { batch, Event, performed, run } from './orders-fixtures'
+import addConversionTrigger from '../index'
+import { AffiliateNotFoundError, FieldValidationError, isRetryable, RefersionApiError } from '../../lib/errors'
+import {
+  caught,
+  p,
+  PETER_EMAIL,
+  recordBodies,
+  refersion,
+  SEARCH_MISS,
+  searchResult,
+  trap,
+  useOfflineNock
+} from '../../__tests__/__helpers__/refersion'
+import { batch, Event, performed, run } from '../../__tests__/__helpers__/orders'
 
 useOfflineNock()
 
@@ -160,5 +170,23 @@ describe('addConversionTrigger: performBatch', () => {
     expect(statuses[1].body).toMatchObject({ outcome: 'exists', affiliate_code: 'mb22' })
     expect(statuses[2].errormessage).toMatch(/affiliate not found/i)
     expect(statuses[3].errortype).toBe('PAYLOAD_VALIDATION_FAILED')
+  })
+})
+
+describe('conversion request body snapshots', () => {
+  it('identify with a coupon → search → /affiliate/trigger', async () => {
+    const scope = refersion()
+      .post(p('/affiliate/search'))
+      .reply(200, searchResult([{ id: 'a3y7', email: PETER_EMAIL }]))
+      .post(p('/affiliate/trigger'))
+      .reply(200, { trigger_id: 1097, trigger: 'PETER10' })
+    const bodies = recordBodies(scope)
+    await run(
+      'addConversionTrigger',
+      { type: 'identify', userId: 'u-1', traits: { email: PETER_EMAIL, coupon: 'PETER10' } },
+      { trigger: { '@path': '$.traits.coupon' } }
+    )
+    expect(scope.isDone()).toBe(true)
+    expect(bodies).toMatchSnapshot()
   })
 })
