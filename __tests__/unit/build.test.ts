@@ -57,9 +57,17 @@ describe('built output', () => {
       name: 'Refersion (Actions)',
       slug: 'actions-refersion',
       mode: 'cloud',
-      actions: ['createAffiliate', 'deleteAffiliate', 'trackOrder', 'cancelOrder', 'addConversionTrigger'],
+      actions: [
+        'createAffiliate',
+        'deleteAffiliate',
+        'trackOrder',
+        'cancelOrder',
+        'addConversionTrigger',
+        'creditCommission',
+        'creditOrder'
+      ],
       onDelete: 'function',
-      performBatch: ['function', 'function', 'function', 'function', 'function']
+      performBatch: Array(7).fill('function')
     })
   }, 20_000)
 })

@@ -99,6 +99,31 @@ const DATA: Record<string, ActionData> = {
     required: { trigger: 'PETER10', email: PETER },
     why: 'Affiliate Code or Email must name the affiliate',
     all: { affiliateCode: 'a3y7', email: PETER, type: 'COUPON', trigger: 'PETER10', ...BATCHING }
+  },
+  creditCommission: {
+    required: { commission: 25, affiliateId: '37569297' },
+    why: 'Affiliate ID or Affiliate Email must name the affiliate to credit',
+    all: {
+      affiliateId: 'a3y7',
+      email: PETER,
+      commission: -12.5,
+      currency: 'usd',
+      status: 'APPROVED',
+      notes: 'Segment: Trial Cancelled (messageId snap-1)',
+      ...BATCHING
+    }
+  },
+  creditOrder: {
+    required: { orderId: '50314b8e9bcf000000000000', affiliateId: '37569297' },
+    why: 'Affiliate ID or Affiliate Email must name the affiliate to credit',
+    all: {
+      affiliateId: 'a3y7',
+      email: PETER,
+      orderId: '50314b8e9bcf000000000000',
+      status: 'PENDING',
+      notes: 'Segment: Order Attributed (messageId snap-2)',
+      ...BATCHING
+    }
   }
 }
 
@@ -148,6 +173,10 @@ function refersionAnswer(path: string, body: Record<string, unknown>): [number, 
       return [200, { trigger_id: 1097, trigger: body.trigger as string }]
     case '/v2/conversion/cancel':
       return [200, { conversion_id: '11900254' }]
+    case '/v2/conversion/manual_credit':
+      return [200, { conversion_id: 11900255 }]
+    case '/v2/conversion/manual_credit_order_id':
+      return [200, { message: 'Order(s) are re-processing. Changes may take a couple of minutes to appear.' }]
     default:
       return [404, { error: `not an endpoint this test knows: ${path}` }]
   }

@@ -3,41 +3,25 @@ import type { JSONObject, SegmentEvent } from '@segment/actions-core'
 import nock from 'nock'
 import destination from '../../index'
 import { affiliateCache } from '../../lib/affiliate-cache'
+import { batchStatuses, ORIGIN, PUBLIC_KEY, refersion as keyedScope, settings, useOfflineNock } from './refersion'
 
 /** Shared by the Credit Commission and Credit Order to Affiliate tests: Refersion's production API, mocked. */
-export const ORIGIN = 'https://api.refersion.com'
-export const PUBLIC_KEY = 'pub_c7d1e2'
-export const SECRET_KEY = 'sec_Yk3Pq9Wz'
-export const settings = { apiKey: `${PUBLIC_KEY}.${SECRET_KEY}` }
+export { ORIGIN, PUBLIC_KEY, settings }
 export const AFFILIATE_ID = 37569297
 export const AFFILIATE_CODE = 'a3y7'
 export const AFFILIATE_EMAIL = 'joanna@chotchkies.com'
 
 export const testDestination = createTestIntegration(destination)
 
-/** Each test starts offline, on the production base URL, with the cache on and empty. */
+/** Each test starts offline (no request may go unmatched), on the production hosts, with the cache on and empty. */
 export function useCleanEnvironment(): void {
-  beforeAll(() => nock.disableNetConnect())
-  beforeEach(() => {
-    nock.cleanAll()
-    affiliateCache.clear()
-    for (const name of ['REFERSION_BASE_URL', 'REFERSION_TRACKING_URL', 'REFERSION_CACHE', 'REFERSION_TIMEOUT_MS']) {
-      delete process.env[name]
-    }
-  })
-  afterEach(() => {
-    nock.cleanAll()
-    nock.enableNetConnect()
-    nock.disableNetConnect()
-  })
+  useOfflineNock()
+  beforeEach(() => affiliateCache.clear())
 }
 
-/** A scope that matches only requests with the key pair and a JSON content type; every body it takes is kept. */
+/** The key-pair scope of every unit test; every body it takes is kept in `bodies`. */
 export function refersion(bodies: unknown[] = []): nock.Scope {
-  const scope = nock(ORIGIN)
-    .matchHeader('Refersion-Public-Key', PUBLIC_KEY)
-    .matchHeader('Refersion-Secret-Key', SECRET_KEY)
-    .matchHeader('content-type', /application\/json/)
+  const scope = keyedScope()
   scope.on('request', (_req: unknown, _interceptor: unknown, body: string) => bodies.push(JSON.parse(body)))
   return scope
 }
@@ -75,17 +59,6 @@ export async function performError(action: string, event: SegmentEvent, mapping:
   throw new Error(`${action} did not fail`)
 }
 
-export interface BatchStatus {
-  status: number
-  errortype?: string
-  errormessage?: string
-  sent?: unknown
-  body?: unknown
-}
-
 /** Runs performBatch with the default mappings (plus `mapping`); returns the per-event statuses. */
-export async function batch(action: string, events: SegmentEvent[], mapping: JSONObject = {}) {
-  testDestination.results = []
-  await testDestination.testBatchAction(action, { events, settings, mapping, useDefaultMappings: true })
-  return testDestination.results[0].multistatus as BatchStatus[]
-}
+export const batch = (action: string, events: SegmentEvent[], mapping: JSONObject = {}) =>
+  batchStatuses(testDestination, action, events, mapping)

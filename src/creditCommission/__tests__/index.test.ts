@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import nock from 'nock'
 import { affiliateCache } from '../../lib/affiliate-cache'
 import { provesNotSent } from '../once'
+import { takeUnmatched } from '../../__tests__/__helpers__/refersion'
 import {
   AFFILIATE_CODE,
   AFFILIATE_EMAIL,
@@ -263,6 +264,7 @@ describe('Credit Commission: at most once over a real connection (127.0.0.1)', (
   })
   afterEach(async () => {
     await new Promise((resolve) => server.close(resolve))
+    takeUnmatched() // these requests went to the real local server on purpose, past nock
   })
 
   it('an answer comes back through the probe agent', async () => {
