@@ -104,7 +104,9 @@ test('GET /manifest: the definition as JSON, without functions', async () => {
     'deleteAffiliate',
     'trackOrder',
     'cancelOrder',
-    'addConversionTrigger'
+    'addConversionTrigger',
+    'creditCommission',
+    'creditOrder'
   ])
   expect(manifest.actions.createAffiliate).toMatchObject({
     title: 'Create Affiliate',
