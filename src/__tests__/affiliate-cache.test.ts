@@ -133,6 +133,32 @@ describe('affiliate cache: values', () => {
   })
 })
 
+describe('affiliate cache: ids found by a credit (rememberId)', () => {
+  it('keeps an entry that already holds the id as it is (code and fingerprint)', () => {
+    const cache = new AffiliateCache()
+    cache.remember(PUBLIC_KEY, PETER_EMAIL, entry(1))
+    cache.rememberId(PUBLIC_KEY, PETER_EMAIL, 1)
+    expect(cache.get(PUBLIC_KEY, PETER_EMAIL)).toEqual(entry(1))
+  })
+
+  it('otherwise holds the id with an empty fingerprint, which no profile matches', () => {
+    const cache = new AffiliateCache()
+    cache.remember(PUBLIC_KEY, PETER_EMAIL, entry(1))
+    cache.rememberId(PUBLIC_KEY, PETER_EMAIL, 2)
+    cache.rememberId(PUBLIC_KEY, 'samir@initech.com', 3)
+    expect(cache.get(PUBLIC_KEY, PETER_EMAIL)).toEqual({ id: 2, fingerprint: '' })
+    expect(cache.get(PUBLIC_KEY, 'samir@initech.com')).toEqual({ id: 3, fingerprint: '' })
+  })
+
+  it('remembers nothing while REFERSION_CACHE is off', () => {
+    const cache = new AffiliateCache()
+    process.env.REFERSION_CACHE = 'off'
+    cache.rememberId(PUBLIC_KEY, PETER_EMAIL, 2)
+    delete process.env.REFERSION_CACHE
+    expect(cache.get(PUBLIC_KEY, PETER_EMAIL)).toBeUndefined()
+  })
+})
+
 describe('affiliate cache: forgetting', () => {
   it('forgetId drops the entry found through the id index', () => {
     const cache = new AffiliateCache()
