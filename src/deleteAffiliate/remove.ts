@@ -84,17 +84,16 @@ interface DeleteInput extends AffiliateTarget {
   status?: string
 }
 
-/**
- * performBatch for deleteAffiliate: resolves every event's affiliate concurrently, then changes statuses in
- * shared `status_change` calls of at most 50 ids. Not-found, invalid and `ids_not_changed` events fail alone.
- */
-export async function removeAffiliatesInBatch(
+type Resolved = { index: number; id: number; status: RemovalStatus }
+type Chunk = { status: RemovalStatus; ids: number[] }
+
+/** Every event's affiliate, resolved concurrently; an invalid or unfound one fails alone. */
+async function resolveAll(
   client: RefersionClient,
   payloads: readonly DeleteInput[],
+  response: MultiStatusResponse,
   account?: string
-): Promise<MultiStatusResponse> {
-  const response = new MultiStatusResponse()
-  const resolved: { index: number; id: number; status: RemovalStatus }[] = []
+): Promise<Resolved[]> {
   const pending: { index: number; status: RemovalStatus; target: AffiliateTarget }[] = []
   payloads.forEach((payload, index) => {
     try {
@@ -105,6 +104,7 @@ export async function removeAffiliatesInBatch(
     }
   })
   const lookups = await runBounded(pending, (item) => resolveAffiliateId(client, item.target))
+  const resolved: Resolved[] = []
   pending.forEach((item, k) => {
     const lookup = lookups[k]
     if (lookup.ok) {
@@ -112,21 +112,40 @@ export async function removeAffiliatesInBatch(
       forgetRemoved(account, item.target, lookup.value)
     } else setError(response, item.index, lookup.error)
   })
+  return resolved
+}
 
-  const chunks: { status: RemovalStatus; ids: number[] }[] = []
+/** The distinct ids per status, in `status_change` calls of at most 50. */
+function chunksOf(resolved: readonly Resolved[]): Chunk[] {
+  const chunks: Chunk[] = []
   for (const status of ['DISABLED', 'DENIED'] as const) {
     const ids = [...new Set(resolved.filter((r) => r.status === status).map((r) => r.id))]
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
       chunks.push({ status, ids: ids.slice(i, i + MAX_IDS_PER_CALL) })
     }
   }
+  return chunks
+}
+
+/**
+ * performBatch for deleteAffiliate: resolves every event's affiliate concurrently, then changes statuses in
+ * shared `status_change` calls of at most 50 ids. Not-found, invalid and `ids_not_changed` events fail alone.
+ */
+export async function removeAffiliatesInBatch(
+  client: RefersionClient,
+  payloads: readonly DeleteInput[],
+  account?: string
+): Promise<MultiStatusResponse> {
+  const response = new MultiStatusResponse()
+  const resolved = await resolveAll(client, payloads, response, account)
+  const chunks = chunksOf(resolved)
   const changes = await runBounded(chunks, (chunk) => client.changeStatus(chunk.ids, chunk.status))
   chunks.forEach((chunk, c) => {
     const change = changes[c]
     const ids = new Set(chunk.ids)
+    const sent = { ids: chunk.ids, status: chunk.status }
     for (const item of resolved) {
       if (item.status !== chunk.status || !ids.has(item.id)) continue
-      const sent = { ids: chunk.ids, status: chunk.status }
       if (!change.ok) setError(response, item.index, change.error, sent)
       else if (change.value.notChanged.includes(item.id)) {
         setError(response, item.index, notChangedError(`change affiliate ${item.id} to ${chunk.status}`), sent)

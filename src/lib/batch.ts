@@ -49,36 +49,29 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown }
 
 /**
- * Runs `work` for every item with at most `concurrency` in flight. A 429 from Refersion pauses the start of
- * new work for its Retry-After. The pause is the batch's, measured once in wall-clock time: workers waiting
- * through the same pause do not add it up. Once the batch has been paused MAX_BATCH_BACKOFF_MS in all, or after
- * a 401, the items not yet started fail without being sent (retryable for 429, final for 401).
+ * A batch's brake: a 429 pauses the start of new work for its Retry-After, measured once in wall-clock time
+ * (workers waiting through the same pause do not add it up); past MAX_BATCH_BACKOFF_MS of pause in all, or after a
+ * 401, it stops the batch, and `stopped()` is the error every item not yet started fails with.
  */
-export async function runBounded<T, R>(
-  items: readonly T[],
-  work: (item: T, index: number, report: (error: unknown) => void) => Promise<R>,
-  concurrency = BATCH_CONCURRENCY
-): Promise<Outcome<R>[]> {
-  const results: Outcome<R>[] = new Array(items.length)
-  let next = 0
-  let pausedUntil = 0
-  let pausedTotal = 0
-  let stop: (() => unknown) | undefined
+class BatchBrake {
+  pausedUntil = 0
+  private pausedTotal = 0
+  private stop: (() => unknown) | undefined
 
-  // Work that handles its own errors (a chain of events) passes them here so a 401 or 429 still steers the batch.
-  const report = (error: unknown) => {
+  /** Work that handles its own errors (a chain of events) passes them here so a 401 or 429 still steers the batch. */
+  readonly report = (error: unknown): void => {
     if (error instanceof InvalidAuthenticationError) {
-      stop = () => new InvalidAuthenticationError(`Not sent: ${error.message}`)
+      this.stop = () => new InvalidAuthenticationError(`Not sent: ${error.message}`)
     } else if (error instanceof RefersionRetryableError && error.status === 429) {
       const now = Date.now()
       const until = now + Math.min(error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS)
       // Only the part of this pause that does not overlap the current one lengthens the batch's pause.
-      if (until > pausedUntil) {
-        pausedTotal += until - Math.max(pausedUntil, now)
-        pausedUntil = until
+      if (until > this.pausedUntil) {
+        this.pausedTotal += until - Math.max(this.pausedUntil, now)
+        this.pausedUntil = until
       }
-      if (pausedTotal > MAX_BATCH_BACKOFF_MS && !stop) {
-        stop = () =>
+      if (this.pausedTotal > MAX_BATCH_BACKOFF_MS && !this.stop) {
+        this.stop = () =>
           new RefersionRetryableError(
             'Not sent: Refersion is rate limiting this account; Segment will retry this event later',
             429
@@ -87,21 +80,43 @@ export async function runBounded<T, R>(
     }
   }
 
+  /** The error an item not yet started fails with, once the batch is stopped. */
+  stopped(): unknown {
+    return this.stop?.()
+  }
+
+  get isStopped(): boolean {
+    return this.stop !== undefined
+  }
+}
+
+/**
+ * Runs `work` for every item with at most `concurrency` in flight, braked by 429s and stopped by a 401 (see
+ * BatchBrake): the items not yet started then fail without being sent (retryable for 429, final for 401).
+ */
+export async function runBounded<T, R>(
+  items: readonly T[],
+  work: (item: T, index: number, report: (error: unknown) => void) => Promise<R>,
+  concurrency = BATCH_CONCURRENCY
+): Promise<Outcome<R>[]> {
+  const results: Outcome<R>[] = new Array(items.length)
+  const brake = new BatchBrake()
+  let next = 0
   const worker = async () => {
     for (;;) {
       const index = next++
       if (index >= items.length) return
-      const delay = pausedUntil - Date.now()
-      if (delay > 0 && !stop) await sleep(delay)
-      if (stop) {
-        results[index] = { ok: false, error: stop() }
+      const delay = brake.pausedUntil - Date.now()
+      if (delay > 0 && !brake.isStopped) await sleep(delay)
+      if (brake.isStopped) {
+        results[index] = { ok: false, error: brake.stopped() }
         continue
       }
       try {
-        results[index] = { ok: true, value: await work(items[index], index, report) }
+        results[index] = { ok: true, value: await work(items[index], index, brake.report) }
       } catch (error) {
         results[index] = { ok: false, error }
-        report(error)
+        brake.report(error)
       }
     }
   }
