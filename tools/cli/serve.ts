@@ -228,7 +228,9 @@ async function startServeSandbox(options: SandboxOptions, port: number, env: Nod
   log(`Refersion order tracking: built-in sandbox, REFERSION_TRACKING_URL=${sandbox.trackingUrl}`)
   if (overridden) log(`  (--sandbox overrides REFERSION_BASE_URL=${overridden})`)
   log(`Refersion sandbox: ${sandbox.url}`)
-  log(`GET ${sandbox.url}/_sandbox/affiliates to see affiliates, ${sandbox.url}/_sandbox/conversions for orders and credits`)
+  log(
+    `GET ${sandbox.url}/_sandbox/affiliates to see affiliates, ${sandbox.url}/_sandbox/conversions for orders and credits`
+  )
   if (options.keys) log(`  sandbox accepts only the key pair ${options.keys.publicKey}.<redacted>`)
   return sandbox
 }
