@@ -5,7 +5,7 @@
  * the secret never shows, and a valid credit afterwards is still recorded exactly once.
  */
 import { API_KEY, SECRET_KEY } from './helpers'
-import { Answer, call, expectSane, Serve, serveAvailable, startServe } from './serve-process'
+import { expectSane, useHostileServe } from './serve-process'
 
 const settings = { apiKey: API_KEY }
 const ROUTES = ['/creditCommission', '/creditOrder'] as const
@@ -23,32 +23,8 @@ const attributed = (properties: Record<string, unknown> = {}) => ({
   properties: { order_id: 'never-tracked', ...properties }
 })
 
-let serve: Serve
-let sandboxUrl: string
-const answers: Answer[] = []
-
-beforeAll(async () => {
-  if (!serveAvailable()) throw new Error('bin/run or tools/cli/index.ts is missing: the serve command is not built yet')
-  serve = await startServe()
-  const match = serve.lines.map((line) => /Refersion sandbox: (http:\/\/127\.0\.0\.1:\d+)/.exec(line)).find(Boolean)
-  if (!match) throw new Error(`serve did not log its sandbox URL:\n${serve.lines.join('\n')}`)
-  sandboxUrl = match[1]
-}, 60_000)
-
-afterAll(async () => {
-  await serve?.stop()
-})
-
-async function send(route: string, body: string | object): Promise<Answer> {
-  const answer = await call(serve, 'POST', route, typeof body === 'string' ? body : JSON.stringify(body))
-  answers.push(answer)
-  return answer
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function sandbox(path: string): Promise<any> {
-  return (await fetch(sandboxUrl + path)).json()
-}
+const hostile = useHostileServe()
+const { send, sandbox, answers } = hostile
 
 describe('serve: hostile input on the manual credit routes', () => {
   it('malformed JSON is a 400 that says so, on each route', async () => {
@@ -95,7 +71,7 @@ describe('serve: hostile input on the manual credit routes', () => {
     const ledger = await sandbox('/_sandbox/conversions')
     expect(ledger.manual_credits).toEqual([])
     expect((await sandbox('/_sandbox/stats')).contractRejections).toBe(0)
-    expect(serve.alive()).toBe(true)
+    expect(hostile.serve.alive()).toBe(true)
   })
 
   it('huge payloads: 10 MB is a 413; megabyte notes, codes and order ids are answered, deep nesting too', async () => {
@@ -111,7 +87,7 @@ describe('serve: hostile input on the manual credit routes', () => {
       5000
     )}}}, "settings": ${JSON.stringify(settings)}, "mapping": {"affiliateId": "1"}}`
     expect((await send('/creditCommission', deep)).status).toBeLessThan(500)
-    expect(serve.alive()).toBe(true)
+    expect(hostile.serve.alive()).toBe(true)
   }, 60_000)
 
   it('afterwards a valid credit and a valid order credit are recorded exactly once; the secret never showed', async () => {
@@ -155,6 +131,6 @@ describe('serve: hostile input on the manual credit routes', () => {
       credited_by: 'manual'
     })
     for (const answer of answers) expect(answer.text).not.toContain(SECRET_KEY)
-    expect(serve.lines.join('\n')).not.toContain(SECRET_KEY)
+    expect(hostile.serve.lines.join('\n')).not.toContain(SECRET_KEY)
   })
 })

@@ -5,7 +5,7 @@
  * secret never shows, and a valid order afterwards is still tracked and credited.
  */
 import { API_KEY, SECRET_KEY } from './helpers'
-import { Answer, call, expectSane, Serve, serveAvailable, startServe } from './serve-process'
+import { expectSane, useHostileServe } from './serve-process'
 
 const settings = { apiKey: API_KEY }
 const ROUTES = ['/trackOrder', '/cancelOrder', '/addConversionTrigger'] as const
@@ -27,33 +27,8 @@ const refundEvent = (orderId: string, products: unknown) => ({
   properties: { order_id: orderId, products }
 })
 
-let serve: Serve
-let sandboxUrl: string
-const answers: Answer[] = []
-
-beforeAll(async () => {
-  if (!serveAvailable()) throw new Error('bin/run or tools/cli/index.ts is missing: the serve command is not built yet')
-  serve = await startServe()
-  const match = serve.lines.map((line) => /Refersion sandbox: (http:\/\/127\.0\.0\.1:\d+)/.exec(line)).find(Boolean)
-  if (!match) throw new Error(`serve did not log its sandbox URL:\n${serve.lines.join('\n')}`)
-  sandboxUrl = match[1]
-}, 60_000)
-
-afterAll(async () => {
-  await serve?.stop()
-})
-
-async function send(route: string, body: string | object): Promise<Answer> {
-  const answer = await call(serve, 'POST', route, typeof body === 'string' ? body : JSON.stringify(body))
-  answers.push(answer)
-  return answer
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function sandbox(path: string): Promise<any> {
-  const res = await fetch(sandboxUrl + path)
-  return res.json()
-}
+const hostile = useHostileServe()
+const { send, sandbox, answers } = hostile
 
 describe('serve: hostile input on the conversion routes', () => {
   it('malformed JSON is a 400 that says so, on each route', async () => {
@@ -130,7 +105,7 @@ describe('serve: hostile input on the conversion routes', () => {
     for (const [route, body] of cases) expectSane(await send(route, body as object), `${route} ${JSON.stringify(body)}`)
     // Nothing that reached the sandbox broke Refersion's published contract.
     expect((await sandbox('/_sandbox/stats')).contractRejections).toBe(0)
-    expect(serve.alive()).toBe(true)
+    expect(hostile.serve.alive()).toBe(true)
   })
 
   it('huge payloads: 10 MB is a 413; thousands of products, megabyte ids and deep nesting are answered', async () => {
@@ -171,7 +146,7 @@ describe('serve: hostile input on the conversion routes', () => {
     )}}`
     expectSane(await send('/trackOrder', poisoned), 'proto')
     expect(({} as { sku?: unknown }).sku).toBeUndefined()
-    expect(serve.alive()).toBe(true)
+    expect(hostile.serve.alive()).toBe(true)
   }, 60_000)
 
   it('a batch mixing good and hostile orders: each gets its own result, the good ones are recorded', async () => {
@@ -225,9 +200,9 @@ describe('serve: hostile input on the conversion routes', () => {
       cancelled_items: [{ sku: 'TSHIRT-1', price: 19.99, quantity: 1 }]
     })
 
-    expect(serve.alive()).toBe(true)
+    expect(hostile.serve.alive()).toBe(true)
     for (const answer of answers) expect(answer.text).not.toContain(SECRET_KEY)
-    const log = serve.lines.join('\n')
+    const log = hostile.serve.lines.join('\n')
     expect(log).not.toContain(SECRET_KEY)
     expect(log).not.toMatch(/unhandled|uncaught|FATAL|exited/i)
     expect(log).not.toMatch(/^5\d\d /m)

@@ -152,3 +152,46 @@ export function expectSane(answer: Answer, what: string): 'refused' | 'sent' {
   }
   return 'sent'
 }
+
+/** What a hostile-input suite drives: `./bin/run serve --sandbox` started once for the file, every answer kept. */
+export interface HostileServe {
+  /** The running serve (after beforeAll). */
+  readonly serve: Serve
+  /** Every answer `send` got, for the secret-hygiene checks. */
+  readonly answers: Answer[]
+  send(route: string, body: string | object): Promise<Answer>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  sandbox(path: string): Promise<any>
+}
+
+/** Starts serve (with its sandbox) before the file's tests and stops it after them. */
+export function useHostileServe(): HostileServe {
+  let serve: Serve | undefined
+  let sandboxUrl = ''
+  const answers: Answer[] = []
+  beforeAll(async () => {
+    if (!serveAvailable())
+      throw new Error('bin/run or tools/cli/index.ts is missing: the serve command is not built yet')
+    serve = await startServe()
+    const match = serve.lines.map((line) => /Refersion sandbox: (http:\/\/127\.0\.0\.1:\d+)/.exec(line)).find(Boolean)
+    if (!match) throw new Error(`serve did not log its sandbox URL:\n${serve.lines.join('\n')}`)
+    sandboxUrl = match[1]
+  }, 60_000)
+  afterAll(async () => {
+    await serve?.stop()
+  })
+  return {
+    get serve() {
+      return serve as Serve
+    },
+    answers,
+    async send(route, body) {
+      const answer = await call(serve as Serve, 'POST', route, typeof body === 'string' ? body : JSON.stringify(body))
+      answers.push(answer)
+      return answer
+    },
+    async sandbox(path) {
+      return (await fetch(sandboxUrl + path)).json()
+    }
+  }
+}
