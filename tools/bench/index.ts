@@ -267,7 +267,8 @@ function affiliateIntegrity(sandbox: RunningSandbox, n: number): { lost: number;
   let duplicates = 0
   const all = sandbox.store.all()
   const perEmail = new Map<string, number>()
-  for (const affiliate of all) perEmail.set(affiliate.email.toLowerCase(), (perEmail.get(affiliate.email) ?? 0) + 1)
+  for (const affiliate of all)
+    perEmail.set(affiliate.email.toLowerCase(), (perEmail.get(affiliate.email.toLowerCase()) ?? 0) + 1)
   for (const prefix of Object.values(RUN_PREFIX)) {
     for (let i = 0; i < n; i++) {
       const record = sandbox.store.getByEmail(`${prefix}.${i}@bench.example`)
